@@ -1,0 +1,2 @@
+export { initNetwork } from "./commands/init.js";
+export { buildProgram, main } from "./main.js";

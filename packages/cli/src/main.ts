@@ -1,0 +1,150 @@
+/** The `tally` command. Every command that talks to a node takes --rpc (default: node 0 of `npm start`). */
+import { TallyError } from "@tally/core";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { block, registerAccount, status, tx } from "./commands/chain.js";
+import * as evidence from "./commands/evidence.js";
+import { initNetwork } from "./commands/init.js";
+import { newKey } from "./commands/keys.js";
+import { closeOnSignal, runDevnet, startNode } from "./commands/node.js";
+import { CommandFailure, DEFAULT_API_PORT, DEFAULT_RPC, printJson } from "./io.js";
+
+const VERSION = "0.1.0";
+
+function int(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const cryptoOption = () => new Option("--crypto <suite>", "crypto suite: ed25519 (Ed25519 + SHA-256) or sm2 (SM2 + SM3)").choices(["ed25519", "sm2"]).default("ed25519");
+const rpcOption = () => new Option("--rpc <url>", "node API URL").default(DEFAULT_RPC);
+
+export function buildProgram(): Command {
+  const program = new Command("tally")
+    .description("Tally: a permissioned Byzantine-fault-tolerant ledger")
+    .version(VERSION)
+    .showHelpAfterError();
+
+  program
+    .command("init")
+    .description("write a genesis, one directory per node and an admin account key")
+    .argument("<dir>", "network directory")
+    .option("--validators <n>", "number of validators", int("--validators", 1, 64), 1)
+    .addOption(cryptoOption())
+    .option("--chain-id <id>", "chain id", "tally-local")
+    .option("--api-port <port>", "API port of node 0 (node k uses port + k)", int("--api-port", 1, 65535), DEFAULT_API_PORT)
+    .option("--force", "overwrite an existing network")
+    .action((dir: string, o: { validators: number; crypto: "ed25519" | "sm2"; chainId: string; apiPort: number; force?: boolean }) => {
+      const result = initNetwork(dir, { validators: o.validators, crypto: o.crypto, chainId: o.chainId, apiPort: o.apiPort, force: o.force ?? false });
+      printJson(result);
+    });
+
+  program
+    .command("start")
+    .description("run the node in NODE_DIR until Ctrl-C / SIGTERM")
+    .argument("<nodeDir>", "node directory written by `tally init`")
+    .action(async (dir: string) => {
+      const node = await startNode(dir);
+      process.stdout.write(`${node.chain.genesis.doc.chainId} node API ${node.apiUrl}\n`);
+      await closeOnSignal([node]);
+    });
+
+  program
+    .command("devnet")
+    .description("initialise (if needed) and run a local network; prints the API URLs")
+    .option("--dir <dir>", "network directory", ".tally")
+    .option("--nodes <n>", "validators (this build runs single-validator networks)", int("--nodes", 1, 1), 1)
+    .addOption(cryptoOption())
+    .option("--api-port <port>", "API port of node 0", int("--api-port", 1, 65535), DEFAULT_API_PORT)
+    .action(async (o: { dir: string; nodes: number; crypto: "ed25519" | "sm2"; apiPort: number }) => {
+      await runDevnet({ dir: o.dir, nodes: o.nodes, crypto: o.crypto, apiPort: o.apiPort });
+    });
+
+  const keys = program.command("keys").description("key files");
+  keys
+    .command("new")
+    .description("generate a key pair into a key file")
+    .requiredOption("--out <file>", "key file to write")
+    .addOption(cryptoOption())
+    .option("--force", "overwrite an existing file")
+    .action((o: { out: string; crypto: string; force?: boolean }) => newKey(o));
+
+  const ev = program.command("evidence").description("notarise digests and verify receipts");
+  ev.command("notarize")
+    .alias("notarise")
+    .description("notarise FILE (hashed with the chain's hash) or --digest HEX; prints the record")
+    .argument("[file]", "file to notarise")
+    .option("--digest <hex>", "32-byte digest in hex instead of a file")
+    .requiredOption("--key <file>", "key file of a registered account")
+    .option("--label <text>", "label stored with the record")
+    .option("--meta <key=value...>", "metadata entries stored with the record")
+    .addOption(rpcOption())
+    .action(async (file: string | undefined, o: { digest?: string; key: string; label?: string; meta?: string[]; rpc: string }) => {
+      await evidence.notarize({ ...(file ? { file } : {}), ...(o.digest ? { digest: o.digest } : {}) }, o);
+    });
+  ev.command("receipt")
+    .description("fetch the offline-verifiable receipt of FILE or --digest HEX")
+    .argument("[file]", "notarised file")
+    .option("--digest <hex>", "32-byte digest in hex instead of a file")
+    .requiredOption("--out <file>", "where to write the receipt")
+    .addOption(rpcOption())
+    .action(async (file: string | undefined, o: { digest?: string; out: string; rpc: string }) => {
+      await evidence.fetchReceipt({ ...(file ? { file } : {}), ...(o.digest ? { digest: o.digest } : {}) }, o);
+    });
+  ev.command("verify")
+    .description("verify a receipt offline against the genesis file (exit 0 valid, 1 invalid)")
+    .argument("<receipt>", "receipt file")
+    .requiredOption("--genesis <file>", "the chain's genesis.json")
+    .option("--file <file>", "also check that this file is the one notarised")
+    .action((receipt: string, o: { genesis: string; file?: string }) => evidence.verify(receipt, o));
+  ev.command("get")
+    .description("the evidence record of FILE or --digest HEX")
+    .argument("[file]", "notarised file")
+    .option("--digest <hex>", "32-byte digest in hex")
+    .addOption(rpcOption())
+    .action(async (file: string | undefined, o: { digest?: string; rpc: string }) => {
+      await evidence.get({ ...(file ? { file } : {}), ...(o.digest ? { digest: o.digest } : {}) }, o);
+    });
+  ev.command("list")
+    .description("evidence records of a submitter, in commit order")
+    .requiredOption("--submitter <address>", "account address")
+    .option("--limit <n>", "at most this many")
+    .option("--after <cursor>", "continue after this cursor (`next` of the previous page)")
+    .addOption(rpcOption())
+    .action(async (o: { submitter: string; limit?: string; after?: string; rpc: string }) => evidence.list(o));
+
+  const accounts = program.command("accounts").description("organisations and accounts");
+  accounts
+    .command("register")
+    .description("register an account (needs the admin or org-admin role)")
+    .requiredOption("--key <file>", "key file of the registering admin")
+    .requiredOption("--public-key <hex>", "public key of the new account")
+    .requiredOption("--org <id>", "organisation of the new account")
+    .option("--roles <list>", "comma-separated roles")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; publicKey: string; org: string; roles?: string; rpc: string }) => registerAccount(o));
+
+  program.command("status").description("chain and node status").addOption(rpcOption()).action(status);
+  program.command("block").description("a block by height, hash or 'latest'").argument("<height>").addOption(rpcOption()).action(block);
+  program.command("tx").description("a committed transaction and its result").argument("<hash>").addOption(rpcOption()).action(tx);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommandFailure) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else if (err instanceof TallyError) {
+      const meta = Object.keys(err.meta).length > 0 ? ` ${JSON.stringify(err.meta)}` : "";
+      process.stderr.write(`error ${err.code}: ${err.message}${meta}\n`);
+      process.exitCode = 1;
+    } else {
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Canonical binary encoding (spec/encoding.md): deterministic CBOR per RFC 8949 §4.2.1 (shortest
+ * integers, definite lengths, map keys sorted bytewise), restricted to the Tally data model:
+ * null, booleans, integers in the signed 64-bit range, UTF-8 strings, byte strings, arrays and maps
+ * with string keys. No floats, tags, undefined or indefinite lengths.
+ *
+ * Decoding is strict and then re-encodes: bytes are accepted only if they are exactly the canonical
+ * encoding of what they decode to, so every value has one encoding and one hash.
+ */
+import { decode as cborDecode, encode as cborEncode, rfc8949EncodeOptions } from "cborg";
+import { equalBytes, plainBytes } from "./bytes.js";
+import { TallyError } from "./errors.js";
+import { LIMITS } from "./limits.js";
+
+export type Value = null | boolean | number | bigint | string | Uint8Array | readonly Value[] | { readonly [key: string]: Value };
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+const decodeOptions = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: true,
+  rejectDuplicateMapKeys: true,
+  useMaps: false,
+} as const;
+
+function checkModel(value: unknown, depth: number): void {
+  if (depth > LIMITS.encodingDepthMax) throw new TallyError("BAD_ENCODING", "value nested too deeply");
+  if (value === null || typeof value === "boolean" || typeof value === "string") return;
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new TallyError("BAD_ENCODING", "numbers must be safe integers");
+    return;
+  }
+  if (typeof value === "bigint") {
+    if (value < INT64_MIN || value > INT64_MAX) throw new TallyError("BAD_ENCODING", "integer outside 64-bit range");
+    return;
+  }
+  if (value instanceof Uint8Array) return;
+  if (Array.isArray(value)) {
+    for (const item of value) checkModel(item, depth + 1);
+    return;
+  }
+  if (typeof value === "object") {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw new TallyError("BAD_ENCODING", "only plain objects may be encoded");
+    for (const item of Object.values(value)) checkModel(item, depth + 1);
+    return;
+  }
+  throw new TallyError("BAD_ENCODING", `unsupported type ${typeof value}`);
+}
+
+/** Normalise integers so that a value decodes and re-encodes identically: bigints in the safe range become numbers. */
+function normalise(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+  }
+  if (value instanceof Uint8Array) return plainBytes(value);
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = normalise(v);
+    return out;
+  }
+  return value;
+}
+
+export function encode(value: Value): Uint8Array {
+  checkModel(value, 0);
+  return cborEncode(value, rfc8949EncodeOptions);
+}
+
+export function decode<T extends Value = Value>(bytes: Uint8Array, maxBytes: number = LIMITS.encodingBytesMax): T {
+  if (bytes.length > maxBytes) throw new TallyError("TOO_LARGE", "encoded value too large", { max: maxBytes, got: bytes.length });
+  let decoded: unknown;
+  try {
+    decoded = cborDecode(bytes, decodeOptions);
+  } catch (err) {
+    throw new TallyError("BAD_ENCODING", `undecodable CBOR: ${(err as Error).message}`);
+  }
+  checkModel(decoded, 0);
+  const value = normalise(decoded) as T;
+  if (!equalBytes(cborEncode(value, rfc8949EncodeOptions), bytes)) {
+    throw new TallyError("BAD_ENCODING", "bytes are not the canonical encoding of their value");
+  }
+  return value;
+}

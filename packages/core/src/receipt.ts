@@ -1,0 +1,133 @@
+/**
+ * Receipts (spec/receipt.md): everything an offline verifier needs, besides the genesis file, to be
+ * convinced that a transaction was committed at a height with a result, and optionally that a state
+ * key held a value right after that block. Verification trusts nothing in the receipt: it checks the
+ * commit certificate against the genesis validator set and every Merkle path against the header.
+ */
+import { type BlockHeader, type CommitCertificate, blockHash, commitFromValue, commitToValue, decodeHeader, encodeHeader, verifyCommit } from "./block.js";
+import { equalBytes } from "./bytes.js";
+import { decode, encode, type Value } from "./encoding.js";
+import { TallyError } from "./errors.js";
+import type { Genesis } from "./genesis.js";
+import { decodeMerkleProof, encodeMerkleProof, type MerkleProof, verifyMerkleProof } from "./merkle.js";
+import { decodeResult, type TxResult } from "./result.js";
+import { decodeSmtProof, encodeSmtProof, type SmtProof, verifySmtProof } from "./smt.js";
+import { decodeTx, type SignedTx, txSignBytes } from "./tx.js";
+
+export const RECEIPT_FORMAT = "tally-receipt/1";
+
+export interface StateEntryProof {
+  readonly key: Uint8Array;
+  /** null proves the key absent right after the block. */
+  readonly value: Uint8Array | null;
+  readonly proof: SmtProof;
+}
+
+export interface Receipt {
+  readonly header: BlockHeader;
+  readonly commit: CommitCertificate;
+  readonly tx: Uint8Array;
+  readonly txProof: MerkleProof;
+  readonly result: Uint8Array;
+  readonly resultProof: MerkleProof;
+  readonly state: StateEntryProof | null;
+}
+
+export interface VerifiedReceipt {
+  readonly blockHash: Uint8Array;
+  readonly header: BlockHeader;
+  readonly txHash: Uint8Array;
+  readonly tx: SignedTx;
+  readonly result: TxResult;
+  readonly state: { readonly key: Uint8Array; readonly value: Uint8Array | null } | null;
+}
+
+export function receiptToValue(r: Receipt): Value {
+  return {
+    format: RECEIPT_FORMAT,
+    header: encodeHeader(r.header),
+    commit: commitToValue(r.commit),
+    tx: r.tx,
+    txProof: encodeMerkleProof(r.txProof),
+    result: r.result,
+    resultProof: encodeMerkleProof(r.resultProof),
+    state: r.state === null ? null : { key: r.state.key, value: r.state.value, proof: encodeSmtProof(r.state.proof) },
+  };
+}
+
+export function encodeReceipt(r: Receipt): Uint8Array {
+  return encode(receiptToValue(r));
+}
+
+function bad(message: string): never {
+  throw new TallyError("BAD_RECEIPT", message);
+}
+
+/** Decodes receipt bytes; any structural problem is a BAD_RECEIPT. */
+export function decodeReceipt(bytes: Uint8Array): Receipt {
+  try {
+    const v = decode(bytes) as Record<string, Value>;
+    if (v === null || typeof v !== "object" || v.format !== RECEIPT_FORMAT) bad("not a tally receipt");
+    if (!(v.header instanceof Uint8Array) || !(v.tx instanceof Uint8Array) || !(v.result instanceof Uint8Array)) {
+      bad("header, tx and result must be bytes");
+    }
+    let state: StateEntryProof | null = null;
+    if (v.state !== null) {
+      const s = v.state as Record<string, Value>;
+      if (s === null || typeof s !== "object" || !(s.key instanceof Uint8Array) || !(s.value === null || s.value instanceof Uint8Array)) {
+        bad("state must be {key, value, proof}");
+      }
+      state = { key: s.key, value: s.value as Uint8Array | null, proof: decodeSmtProof(s.proof as Value) };
+    }
+    return {
+      header: decodeHeader(v.header),
+      commit: commitFromValue(v.commit as Value),
+      tx: v.tx,
+      txProof: decodeMerkleProof(v.txProof as Value),
+      result: v.result,
+      resultProof: decodeMerkleProof(v.resultProof as Value),
+      state,
+    };
+  } catch (err) {
+    if (err instanceof TallyError && err.code === "BAD_RECEIPT") throw err;
+    throw new TallyError("BAD_RECEIPT", `malformed receipt: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Verifies a receipt against a genesis. Throws TallyError BAD_RECEIPT (with the reason) unless every
+ * check passes. Validator-set changes after genesis are not yet part of the protocol (spec/receipt.md).
+ */
+export function verifyReceipt(genesis: Genesis, receipt: Receipt): VerifiedReceipt {
+  const { suite } = genesis;
+  const { header } = receipt;
+  if (header.chainId !== genesis.doc.chainId) bad("receipt is for another chain");
+  try {
+    verifyCommit(suite, genesis.validators, header, receipt.commit);
+  } catch (err) {
+    bad(`commit certificate: ${(err as Error).message}`);
+  }
+  if (!verifyMerkleProof(suite.hash, header.txRoot, receipt.tx, receipt.txProof)) bad("transaction is not in the block");
+  if (!verifyMerkleProof(suite.hash, header.resultsRoot, receipt.result, receipt.resultProof)) bad("result is not in the block");
+  if (receipt.txProof.index !== receipt.resultProof.index) bad("result belongs to another transaction");
+  let tx: SignedTx;
+  let result: TxResult;
+  try {
+    tx = decodeTx(receipt.tx);
+    result = decodeResult(receipt.result);
+  } catch (err) {
+    bad(`undecodable transaction or result: ${(err as Error).message}`);
+  }
+  const txHash = suite.hash(receipt.tx);
+  if (!equalBytes(result.txHash, txHash)) bad("result names another transaction");
+  if (tx.chainId !== header.chainId) bad("transaction is for another chain");
+  if (!suite.verify(tx.signer, txSignBytes(tx), tx.signature)) bad("transaction signature does not verify");
+  let state: VerifiedReceipt["state"] = null;
+  if (receipt.state !== null) {
+    const { key, value, proof } = receipt.state;
+    if (!verifySmtProof(suite.hash, header.stateRoot, key, value, proof)) bad("state proof does not verify");
+    state = { key, value };
+  }
+  return { blockHash: blockHash(suite, header), header, txHash, tx, result, state };
+}
+

@@ -1,0 +1,193 @@
+/**
+ * Deterministic execution (spec/execution.md): applies a block's transactions to the state, in order,
+ * and produces results, state writes and the new state root. Reads nothing but its inputs and the
+ * committed state: no clock, no randomness, no environment.
+ */
+import {
+  accountKey,
+  applySmtUpdates,
+  assert,
+  type CryptoSuite,
+  encodeResult,
+  type Genesis,
+  isTallyError,
+  moduleKey,
+  type SmtNodeReader,
+  TallyError,
+  type TxEnvelope,
+  type TxEvent,
+  type TxResult,
+  type Value,
+} from "@tally/core";
+import type { StateWrite } from "../storage/chain-store.js";
+import { encodeAccount, readAccount } from "../modules/accounts.js";
+import type { CallContext, MethodDef, Module } from "./module.js";
+import { StateOverlay, type StateReader } from "./overlay.js";
+
+export interface BlockInput {
+  readonly height: number;
+  readonly timeMs: number;
+  readonly prevStateRoot: Uint8Array;
+  readonly txs: readonly TxEnvelope[];
+}
+
+export interface SkippedTx {
+  readonly tx: TxEnvelope;
+  readonly reason: TallyError;
+}
+
+export interface BlockOutput {
+  /** Transactions that entered the block, in order. */
+  readonly included: TxEnvelope[];
+  /** Transactions that cannot be executed at this point (unknown signer, wrong nonce): left out. */
+  readonly skipped: SkippedTx[];
+  readonly results: TxResult[];
+  readonly resultBytes: Uint8Array[];
+  readonly stateWrites: StateWrite[];
+  readonly stateRoot: Uint8Array;
+  readonly smtNodes: Array<[Uint8Array, Uint8Array]>;
+}
+
+export class ExecutionEngine {
+  private readonly modules = new Map<string, Module>();
+
+  constructor(
+    private readonly suite: CryptoSuite,
+    private readonly chainId: string,
+    modules: readonly Module[],
+  ) {
+    for (const m of modules) this.modules.set(m.name, m);
+  }
+
+  moduleNames(): string[] {
+    return [...this.modules.keys()];
+  }
+
+  modulesList(): Module[] {
+    return [...this.modules.values()];
+  }
+
+  /** Stateless check of a call: module and method exist, arguments match the schema. */
+  // biome-ignore lint/suspicious/noExplicitAny: method argument types differ per method
+  resolveCall(module: string, method: string, args: Value): { def: MethodDef<any>; parsed: unknown } {
+    const mod = this.modules.get(module);
+    if (mod === undefined) throw new TallyError("UNKNOWN_MODULE", undefined, { module });
+    const def = Object.hasOwn(mod.methods, method) ? mod.methods[method] : undefined;
+    if (def === undefined) throw new TallyError("UNKNOWN_METHOD", undefined, { module, method });
+    return { def, parsed: def.args.parse(args, "") };
+  }
+
+  /** State produced by the genesis document (height 0). */
+  genesisState(genesis: Genesis, reader: SmtNodeReader, emptyRoot: Uint8Array): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
+    const overlay = new StateOverlay(() => null);
+    for (const mod of this.modules.values()) {
+      mod.initGenesis?.({
+        suite: this.suite,
+        genesis,
+        set: (key, value) => {
+          assertOwnKey(mod.name, key);
+          overlay.set(key, value);
+        },
+      });
+    }
+    return this.finish(overlay, reader, emptyRoot);
+  }
+
+  executeBlock(input: BlockInput, committed: StateReader, reader: SmtNodeReader): BlockOutput {
+    const block = new StateOverlay(committed);
+    const included: TxEnvelope[] = [];
+    const skipped: SkippedTx[] = [];
+    const results: TxResult[] = [];
+    for (const env of input.txs) {
+      const account = readAccount((k) => block.get(k), env.sender);
+      if (account === null) {
+        skipped.push({ tx: env, reason: new TallyError("UNKNOWN_SIGNER", undefined, { address: env.sender }) });
+        continue;
+      }
+      if (env.tx.nonce !== account.nonce) {
+        const code = env.tx.nonce < account.nonce ? "NONCE_TOO_LOW" : "NONCE_TOO_HIGH";
+        skipped.push({ tx: env, reason: new TallyError(code, undefined, { expected: account.nonce, got: env.tx.nonce }) });
+        continue;
+      }
+      // The nonce advances whether or not the call succeeds: a failed transaction is still included.
+      block.set(accountKey(env.sender), encodeAccount({ ...account, nonce: account.nonce + 1 }));
+      const txIndex = included.length;
+      included.push(env);
+      results.push(this.runTx(env, txIndex, input, account.org, account.roles, block));
+    }
+    return {
+      included,
+      skipped,
+      results,
+      resultBytes: results.map(encodeResult),
+      ...this.finish(block, reader, input.prevStateRoot),
+    };
+  }
+
+  private runTx(env: TxEnvelope, txIndex: number, input: BlockInput, org: string, roles: readonly string[], block: StateOverlay): TxResult {
+    const txState = block.child();
+    const events: TxEvent[] = [];
+    const { tx } = env;
+    try {
+      const { def, parsed } = this.resolveCall(tx.module, tx.method, tx.args);
+      if (def.roles !== undefined && !def.roles.some((r) => roles.includes(r))) {
+        throw new TallyError("FORBIDDEN", `${tx.module}.${tx.method} needs one of the roles: ${def.roles.join(", ")}`, {
+          module: tx.module,
+          method: tx.method,
+        });
+      }
+      const ctx: CallContext = {
+        suite: this.suite,
+        chainId: this.chainId,
+        height: input.height,
+        timeMs: input.timeMs,
+        txHash: env.hash,
+        txIndex,
+        caller: env.sender,
+        callerOrg: org,
+        callerRoles: roles,
+        get: (key) => txState.get(key),
+        set: (key, value) => {
+          assertOwnKey(tx.module, key);
+          txState.set(key, value);
+        },
+        delete: (key) => {
+          assertOwnKey(tx.module, key);
+          txState.delete(key);
+        },
+        emit: (name, data) => events.push({ module: tx.module, name, data }),
+      };
+      const value = def.run(ctx, parsed);
+      txState.mergeInto(block);
+      return { txHash: env.hash, status: "ok", code: null, message: null, value, events };
+    } catch (err) {
+      if (!isTallyError(err)) throw err;
+      return { txHash: env.hash, status: "failed", code: err.code, message: err.message, value: errorValue(err), events: [] };
+    }
+  }
+
+  private finish(overlay: StateOverlay, reader: SmtNodeReader, prevRoot: Uint8Array): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
+    const hash = this.suite.hash;
+    const stateWrites: StateWrite[] = overlay.entries().map((e) => ({
+      key: e.key,
+      value: e.value,
+      valueHash: e.value === null ? null : hash(e.value),
+    }));
+    const updates = stateWrites.map((w) => ({ path: hash(w.key), valueHash: w.valueHash }));
+    const { root, newNodes } = applySmtUpdates(hash, reader, prevRoot, updates);
+    return { stateWrites, stateRoot: root, smtNodes: newNodes };
+  }
+}
+
+function errorValue(err: TallyError): Value {
+  const meta: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(err.meta)) if (v !== undefined) meta[k] = v;
+  return meta;
+}
+
+function assertOwnKey(module: string, key: Uint8Array): void {
+  const prefix = moduleKey(module, new Uint8Array(0));
+  let own = key.length > prefix.length;
+  for (let i = 0; own && i < prefix.length; i++) own = key[i] === prefix[i];
+  assert(own, `module ${module} wrote outside its namespace`);
+}

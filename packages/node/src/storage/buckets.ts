@@ -1,0 +1,35 @@
+/**
+ * Every kind of record in the node's database, as a one-byte key prefix (spec/storage.md).
+ * Numbers are never reused: a retired bucket keeps its number with a comment.
+ */
+export enum Bucket {
+  /** utf8 name -> value (see MetaKey) */
+  meta = 1,
+  /** height u64 BE -> encoded block header */
+  header = 2,
+  /** height u64 BE -> encoded block (header + txs) */
+  block = 3,
+  /** height u64 BE -> encoded commit certificate */
+  commit = 4,
+  /** height u64 BE -> CBOR array of encoded tx results */
+  results = 5,
+  /** block hash -> height u64 BE */
+  blockByHash = 6,
+  /** tx hash -> height u64 BE || index u32 BE */
+  txByHash = 7,
+  /** state key -> latest value (reads and range scans) */
+  stateLatest = 8,
+  /** sparse Merkle node hash -> node bytes (immutable, content-addressed) */
+  smtNode = 9,
+  /** H(value) -> value (so a value can be served with its proof at any height) */
+  stateValueByHash = 10,
+}
+
+export enum MetaKey {
+  /** height of the last committed block, u64 BE */
+  head = "head",
+  /** genesis hash the database was created for */
+  genesisHash = "genesis",
+  /** state root after genesis (height 0) */
+  genesisStateRoot = "genesis-state-root",
+}

@@ -1,0 +1,192 @@
+/**
+ * The node's embedded database (LMDB). A block, its results, its commit certificate and the state it
+ * produces are written in one LMDB transaction (spec/storage.md), so after a crash the database holds
+ * either all of block h or none of it. `commitBlock` resolves only once the data is flushed to disk:
+ * the API reports a transaction committed after that, never before.
+ */
+import {
+  type Block,
+  type BlockHeader,
+  type CommitCertificate,
+  decode,
+  decodeBlock,
+  decodeCommit,
+  decodeHeader,
+  encode,
+  encodeBlock,
+  encodeCommit,
+  encodeHeader,
+  plainBytes,
+  type SmtNodeReader,
+  type Value,
+} from "@tally/core";
+import { type Database, open, type RootDatabase } from "lmdb";
+import { Bucket, MetaKey } from "./buckets.js";
+import { bucketKey, heightKey, metaKey, readTxLocation, readU64, txLocation, u64 } from "./keys.js";
+
+export interface StateWrite {
+  readonly key: Uint8Array;
+  /** null deletes the key. */
+  readonly value: Uint8Array | null;
+  readonly valueHash: Uint8Array | null;
+}
+
+export interface BlockCommit {
+  readonly block: Block;
+  readonly blockHash: Uint8Array;
+  readonly txHashes: readonly Uint8Array[];
+  readonly results: readonly Uint8Array[];
+  readonly commit: CommitCertificate;
+  readonly stateWrites: readonly StateWrite[];
+  readonly smtNodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>;
+}
+
+export interface GenesisCommit {
+  readonly genesisHash: Uint8Array;
+  readonly stateRoot: Uint8Array;
+  readonly stateWrites: readonly StateWrite[];
+  readonly smtNodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>;
+}
+
+export class ChainStore implements SmtNodeReader {
+  private readonly db: RootDatabase<Buffer, Buffer>;
+  private readonly raw: Database<Buffer, Buffer>;
+
+  private constructor(path: string) {
+    this.db = open<Buffer, Buffer>({ path, encoding: "binary", keyEncoding: "binary", compression: false });
+    this.raw = this.db;
+  }
+
+  static open(path: string): ChainStore {
+    return new ChainStore(path);
+  }
+
+  async close(): Promise<void> {
+    await this.db.flushed;
+    await this.db.close();
+  }
+
+  private get(key: Buffer): Uint8Array | undefined {
+    const v = this.raw.get(key);
+    return v === undefined ? undefined : plainBytes(v);
+  }
+
+  headHeight(): number {
+    const v = this.get(metaKey(MetaKey.head));
+    return v === undefined ? 0 : readU64(v);
+  }
+
+  genesisHash(): Uint8Array | undefined {
+    return this.get(metaKey(MetaKey.genesisHash));
+  }
+
+  genesisStateRoot(): Uint8Array | undefined {
+    return this.get(metaKey(MetaKey.genesisStateRoot));
+  }
+
+  header(height: number): BlockHeader | undefined {
+    const v = this.get(heightKey(Bucket.header, height));
+    return v === undefined ? undefined : decodeHeader(v);
+  }
+
+  block(height: number): Block | undefined {
+    const v = this.get(heightKey(Bucket.block, height));
+    return v === undefined ? undefined : decodeBlock(v);
+  }
+
+  commit(height: number): CommitCertificate | undefined {
+    const v = this.get(heightKey(Bucket.commit, height));
+    return v === undefined ? undefined : decodeCommit(v);
+  }
+
+  results(height: number): Uint8Array[] | undefined {
+    const v = this.get(heightKey(Bucket.results, height));
+    return v === undefined ? undefined : (decode(v) as Uint8Array[]);
+  }
+
+  heightOfBlock(hash: Uint8Array): number | undefined {
+    const v = this.get(bucketKey(Bucket.blockByHash, hash));
+    return v === undefined ? undefined : readU64(v);
+  }
+
+  txLocation(hash: Uint8Array): { height: number; index: number } | undefined {
+    const v = this.get(bucketKey(Bucket.txByHash, hash));
+    return v === undefined ? undefined : readTxLocation(v);
+  }
+
+  stateValue(key: Uint8Array): Uint8Array | undefined {
+    return this.get(bucketKey(Bucket.stateLatest, key));
+  }
+
+  valueByHash(hash: Uint8Array): Uint8Array | undefined {
+    return this.get(bucketKey(Bucket.stateValueByHash, hash));
+  }
+
+  getNode(hash: Uint8Array): Uint8Array | undefined {
+    return this.get(bucketKey(Bucket.smtNode, hash));
+  }
+
+  /** Latest values of keys starting with `prefix`, in key order, at most `limit`, after `after` if given. */
+  *scanState(prefix: Uint8Array, limit: number, after?: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
+    const start = bucketKey(Bucket.stateLatest, after ?? prefix);
+    const end = bucketKey(Bucket.stateLatest, prefixEnd(prefix));
+    let count = 0;
+    for (const { key, value } of this.raw.getRange({ start, end })) {
+      const stateKey = plainBytes(key.subarray(1));
+      if (after !== undefined && Buffer.compare(Buffer.from(stateKey), Buffer.from(after)) === 0) continue;
+      yield [stateKey, plainBytes(value)];
+      if (++count >= limit) return;
+    }
+  }
+
+  private putState(writes: readonly StateWrite[], nodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): void {
+    for (const w of writes) {
+      const key = bucketKey(Bucket.stateLatest, w.key);
+      if (w.value === null) {
+        this.raw.remove(key);
+      } else {
+        this.raw.put(key, Buffer.from(w.value));
+        if (w.valueHash !== null) this.raw.put(bucketKey(Bucket.stateValueByHash, w.valueHash), Buffer.from(w.value));
+      }
+    }
+    for (const [hash, bytes] of nodes) this.raw.put(bucketKey(Bucket.smtNode, hash), Buffer.from(bytes));
+  }
+
+  async commitGenesis(g: GenesisCommit): Promise<void> {
+    await this.db.transaction(() => {
+      this.putState(g.stateWrites, g.smtNodes);
+      this.raw.put(metaKey(MetaKey.genesisHash), Buffer.from(g.genesisHash));
+      this.raw.put(metaKey(MetaKey.genesisStateRoot), Buffer.from(g.stateRoot));
+      this.raw.put(metaKey(MetaKey.head), u64(0));
+    });
+    await this.db.flushed;
+  }
+
+  /** Writes block h atomically and resolves once it is durable. */
+  async commitBlock(c: BlockCommit): Promise<void> {
+    const { height } = c.block.header;
+    await this.db.transaction(() => {
+      this.putState(c.stateWrites, c.smtNodes);
+      this.raw.put(heightKey(Bucket.header, height), Buffer.from(encodeHeader(c.block.header)));
+      this.raw.put(heightKey(Bucket.block, height), Buffer.from(encodeBlock(c.block)));
+      this.raw.put(heightKey(Bucket.commit, height), Buffer.from(encodeCommit(c.commit)));
+      this.raw.put(heightKey(Bucket.results, height), Buffer.from(encode(c.results as Value)));
+      this.raw.put(bucketKey(Bucket.blockByHash, c.blockHash), u64(height));
+      c.txHashes.forEach((hash, index) => this.raw.put(bucketKey(Bucket.txByHash, hash), txLocation(height, index)));
+      this.raw.put(metaKey(MetaKey.head), u64(height));
+    });
+    await this.db.flushed;
+  }
+}
+
+/** The smallest byte string greater than every string that starts with `prefix`. */
+function prefixEnd(prefix: Uint8Array): Uint8Array {
+  const end = Uint8Array.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if ((end[i] as number) < 0xff) {
+      end[i] = (end[i] as number) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return new Uint8Array([0xff, 0xff, 0xff, 0xff]);
+}

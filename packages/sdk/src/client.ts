@@ -1,0 +1,129 @@
+/**
+ * Typed client for a node's HTTP API (spec/api.md). Works in Node 20+ and browsers (global fetch).
+ * A refusal from the node is thrown as a TallyError with the node's code, message and meta.
+ */
+import { type ErrorCode, type EvidenceReceiptFile, type GenesisDoc, TallyError, toHex } from "@tally/core";
+import type {
+  AccountView,
+  BatchSubmitResult,
+  BlockView,
+  EvidenceList,
+  EvidenceView,
+  StateView,
+  StatusView,
+  SubmitResult,
+  TxReceiptView,
+  TxView,
+} from "./types.js";
+
+export interface ClientOptions {
+  /** Per-request timeout in milliseconds (default 60 s, above the node's longest commit wait). */
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface SubmitOptions {
+  /** Wait until the transaction is committed (or refused at execution) before returning. */
+  readonly wait?: boolean;
+  readonly timeoutMs?: number;
+}
+
+function asHex(tx: Uint8Array | string): string {
+  return typeof tx === "string" ? tx : toHex(tx);
+}
+
+export class TallyClient {
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(baseUrl: string, options: ClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? 65_000;
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  private async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new TallyError("TIMEOUT", `cannot reach ${this.baseUrl}: ${(err as Error).message}`, { url: this.baseUrl });
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text.length === 0 ? null : JSON.parse(text);
+    } catch {
+      throw new TallyError("BAD_REQUEST", `node answered ${response.status} with non-JSON`, { status: response.status });
+    }
+    if (!response.ok) {
+      const e = (json as { error?: { code?: string; message?: string; meta?: Record<string, string | number | boolean | null> } } | null)?.error;
+      throw new TallyError((e?.code ?? "INTERNAL") as ErrorCode, e?.message ?? `HTTP ${response.status}`, { ...(e?.meta ?? {}), status: response.status });
+    }
+    return json as T;
+  }
+
+  status(): Promise<StatusView> {
+    return this.request("GET", "/v1/status");
+  }
+
+  genesis(): Promise<GenesisDoc> {
+    return this.request("GET", "/v1/genesis");
+  }
+
+  submitTx(tx: Uint8Array | string, options: SubmitOptions = {}): Promise<SubmitResult> {
+    return this.request("POST", "/v1/txs", { tx: asHex(tx), wait: options.wait ?? false, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  }
+
+  /** Each transaction is admitted or refused on its own: check every entry of `results`. */
+  async submitBatch(txs: ReadonlyArray<Uint8Array | string>, options: SubmitOptions = {}): Promise<BatchSubmitResult[]> {
+    const body = { txs: txs.map(asHex), wait: options.wait ?? false, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) };
+    const { results } = await this.request<{ results: BatchSubmitResult[] }>("POST", "/v1/txs/batch", body);
+    return results;
+  }
+
+  tx(hash: string): Promise<TxView> {
+    return this.request("GET", `/v1/txs/${hash}`);
+  }
+
+  txReceipt(hash: string): Promise<TxReceiptView> {
+    return this.request("GET", `/v1/txs/${hash}/receipt`);
+  }
+
+  block(id: number | string): Promise<BlockView> {
+    return this.request("GET", `/v1/blocks/${id}`);
+  }
+
+  latestBlock(): Promise<BlockView> {
+    return this.request("GET", "/v1/blocks/latest");
+  }
+
+  account(address: string): Promise<AccountView> {
+    return this.request("GET", `/v1/accounts/${address}`);
+  }
+
+  state(keyHex: string, height?: number): Promise<StateView> {
+    return this.request("GET", `/v1/state/${keyHex}${height === undefined ? "" : `?height=${height}`}`);
+  }
+
+  evidence(digestHex: string): Promise<EvidenceView> {
+    return this.request("GET", `/v1/evidence/${digestHex}`);
+  }
+
+  evidenceReceipt(digestHex: string): Promise<EvidenceReceiptFile> {
+    return this.request("GET", `/v1/evidence/${digestHex}/receipt`);
+  }
+
+  evidenceBySubmitter(submitter: string, options: { limit?: number; after?: string } = {}): Promise<EvidenceList> {
+    const query = new URLSearchParams({ submitter });
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.after !== undefined) query.set("after", options.after);
+    return this.request("GET", `/v1/evidence?${query}`);
+  }
+}

@@ -1,0 +1,18 @@
+export {
+  type EvidenceReceiptFile,
+  type EvidenceSummary,
+  fromKeyFile,
+  type Genesis,
+  type GenesisDoc,
+  getSuite,
+  type KeyFile,
+  type KeyPair,
+  loadGenesis,
+  TallyError,
+  toKeyFile,
+  verifyEvidenceReceiptFile,
+} from "@tally/core";
+export { type ClientOptions, type SubmitOptions, TallyClient } from "./client.js";
+export { AccountSigner, type SignedTxBytes } from "./signer.js";
+export * from "./types.js";
+export { verifyStateView, verifyTxReceipt } from "./verify.js";

@@ -1,0 +1,87 @@
+/**
+ * An account that signs and sends transactions, keeping its own nonce so that many transactions can
+ * be in flight at once. `connect` reads the chain id, suite and current nonce from the node.
+ */
+import {
+  addressOf,
+  type CryptoSuite,
+  getSuite,
+  type KeyPair,
+  signTx,
+  TallyError,
+  type Value,
+} from "@tally/core";
+import type { SubmitOptions, TallyClient } from "./client.js";
+import type { SubmitResult } from "./types.js";
+
+export interface SignedTxBytes {
+  readonly bytes: Uint8Array;
+  readonly hash: string;
+  readonly nonce: number;
+}
+
+export class AccountSigner {
+  readonly address: string;
+  private readonly suite: CryptoSuite;
+
+  private constructor(
+    readonly client: TallyClient,
+    readonly key: KeyPair,
+    readonly chainId: string,
+    private nextNonce: number,
+  ) {
+    this.suite = getSuite(key.suite);
+    this.address = addressOf(this.suite, key.publicKey);
+  }
+
+  static async connect(client: TallyClient, key: KeyPair): Promise<AccountSigner> {
+    const status = await client.status();
+    if (status.crypto !== key.suite) {
+      throw new TallyError("WRONG_SUITE", `the chain uses ${status.crypto}, the key is ${key.suite}`, { chain: status.crypto, key: key.suite });
+    }
+    const address = addressOf(getSuite(key.suite), key.publicKey);
+    const account = await client.account(address);
+    return new AccountSigner(client, key, status.chainId, account.nonce);
+  }
+
+  get nonce(): number {
+    return this.nextNonce;
+  }
+
+  /** Re-reads the nonce from the node (after a refused or dropped transaction). */
+  async resync(): Promise<void> {
+    this.nextNonce = (await this.client.account(this.address)).nonce;
+  }
+
+  /** Signs the next transaction of this account; the local nonce advances. */
+  sign(module: string, method: string, args: Value): SignedTxBytes {
+    const nonce = this.nextNonce;
+    const { bytes, hash } = signTx(this.suite, this.key, { chainId: this.chainId, nonce, module, method, args });
+    this.nextNonce++;
+    return { bytes, hash, nonce };
+  }
+
+  async send(module: string, method: string, args: Value, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const tx = this.sign(module, method, args);
+    try {
+      return await this.client.submitTx(tx.bytes, options);
+    } catch (err) {
+      // A refused transaction did not consume its nonce: give it back so the next one is not a gap.
+      if (err instanceof TallyError && err.code !== "TIMEOUT" && this.nextNonce === tx.nonce + 1) this.nextNonce = tx.nonce;
+      throw err;
+    }
+  }
+
+  /** Notarises a 32-byte digest (the chain's hash of the evidence file). */
+  notarize(digest: Uint8Array, options: SubmitOptions & { label?: string; metadata?: Record<string, string> } = {}): Promise<SubmitResult> {
+    const args: Record<string, Value> = { digest };
+    if (options.label !== undefined) args.label = options.label;
+    if (options.metadata !== undefined) args.metadata = options.metadata;
+    return this.send("evidence", "notarize", args, { wait: options.wait ?? true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  }
+
+  /** Registers an account (needs the admin or org-admin role). */
+  registerAccount(publicKey: Uint8Array, org: string, roles: string[], options: SubmitOptions = {}): Promise<SubmitResult> {
+    return this.send("accounts", "register", { publicKey, org, roles }, { wait: options.wait ?? true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  }
+}
