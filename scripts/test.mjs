@@ -20,7 +20,10 @@ function collect(dir, out = []) {
   return out;
 }
 
-const roots = process.argv.length > 2 ? process.argv.slice(2) : ["packages/core/test", "packages/sdk/test", "packages/node/test", "packages/cli/test", "test"];
+const roots =
+  process.argv.length > 2
+    ? process.argv.slice(2)
+    : ["packages/core/test", "packages/sdk/test", "packages/node/test", "packages/cli/test", "test"];
 const files = roots.flatMap((r) => (r.endsWith(".ts") ? [r] : collect(r))).sort();
 const result = spawnSync(
   process.execPath,

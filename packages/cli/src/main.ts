@@ -18,7 +18,10 @@ function int(name: string, min: number, max: number) {
   };
 }
 
-const cryptoOption = () => new Option("--crypto <suite>", "crypto suite: ed25519 (Ed25519 + SHA-256) or sm2 (SM2 + SM3)").choices(["ed25519", "sm2"]).default("ed25519");
+const cryptoOption = () =>
+  new Option("--crypto <suite>", "crypto suite: ed25519 (Ed25519 + SHA-256) or sm2 (SM2 + SM3)")
+    .choices(["ed25519", "sm2"])
+    .default("ed25519");
 const rpcOption = () => new Option("--rpc <url>", "node API URL").default(DEFAULT_RPC);
 
 export function buildProgram(): Command {
@@ -37,7 +40,13 @@ export function buildProgram(): Command {
     .option("--api-port <port>", "API port of node 0 (node k uses port + k)", int("--api-port", 1, 65535), DEFAULT_API_PORT)
     .option("--force", "overwrite an existing network")
     .action((dir: string, o: { validators: number; crypto: "ed25519" | "sm2"; chainId: string; apiPort: number; force?: boolean }) => {
-      const result = initNetwork(dir, { validators: o.validators, crypto: o.crypto, chainId: o.chainId, apiPort: o.apiPort, force: o.force ?? false });
+      const result = initNetwork(dir, {
+        validators: o.validators,
+        crypto: o.crypto,
+        chainId: o.chainId,
+        apiPort: o.apiPort,
+        force: o.force ?? false,
+      });
       printJson(result);
     });
 

@@ -70,7 +70,8 @@ function normalise(value: unknown): unknown {
 
 export function encode(value: Value): Uint8Array {
   checkModel(value, 0);
-  return cborEncode(value, rfc8949EncodeOptions);
+  // cborg hands out Buffers under Node; a plain view keeps byte values comparable everywhere.
+  return plainBytes(cborEncode(value, rfc8949EncodeOptions));
 }
 
 export function decode<T extends Value = Value>(bytes: Uint8Array, maxBytes: number = LIMITS.encodingBytesMax): T {

@@ -144,8 +144,15 @@ export function verifyEvidenceReceiptFile(genesis: Genesis, text: string, fileBy
     bad("receipt field is not hex");
   }
   const summary = verifyEvidenceReceipt(genesis, decodeReceipt(receiptBytes));
-  const expected: EvidenceReceiptFile = { format: EVIDENCE_RECEIPT_FORMAT, chainId: parsed.chainId, genesisHash: parsed.genesisHash, evidence: summary, receipt: parsed.receipt };
-  if (formatEvidenceReceiptFile(expected) !== text) bad("receipt file text was altered (summary or layout differs from what the proof shows)");
+  const expected: EvidenceReceiptFile = {
+    format: EVIDENCE_RECEIPT_FORMAT,
+    chainId: parsed.chainId,
+    genesisHash: parsed.genesisHash,
+    evidence: summary,
+    receipt: parsed.receipt,
+  };
+  if (formatEvidenceReceiptFile(expected) !== text)
+    bad("receipt file text was altered (summary or layout differs from what the proof shows)");
   if (fileBytes !== undefined && toHex(genesis.suite.hash(fileBytes)) !== summary.digest) {
     bad(`file digest ${toHex(genesis.suite.hash(fileBytes))} differs from the notarised digest ${summary.digest}`);
   }

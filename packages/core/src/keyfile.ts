@@ -14,7 +14,12 @@ export interface KeyFile {
 
 export function toKeyFile(key: KeyPair): KeyFile {
   const suite = getSuite(key.suite);
-  return { crypto: key.suite, publicKey: toHex(key.publicKey), privateKey: toHex(key.privateKey), address: addressOf(suite, key.publicKey) };
+  return {
+    crypto: key.suite,
+    publicKey: toHex(key.publicKey),
+    privateKey: toHex(key.privateKey),
+    address: addressOf(suite, key.publicKey),
+  };
 }
 
 /** Parses a key file and checks that its public key and address follow from its private key. */
@@ -30,7 +35,9 @@ export function fromKeyFile(json: unknown): KeyPair {
   } catch {
     throw new TallyError("BAD_KEY", `privateKey is not a valid ${suite.id} key`);
   }
-  if (f.publicKey !== undefined && f.publicKey !== toHex(key.publicKey)) throw new TallyError("BAD_KEY", "publicKey does not match privateKey");
-  if (f.address !== undefined && f.address !== addressOf(suite, key.publicKey)) throw new TallyError("BAD_KEY", "address does not match publicKey");
+  if (f.publicKey !== undefined && f.publicKey !== toHex(key.publicKey))
+    throw new TallyError("BAD_KEY", "publicKey does not match privateKey");
+  if (f.address !== undefined && f.address !== addressOf(suite, key.publicKey))
+    throw new TallyError("BAD_KEY", "address does not match publicKey");
   return key;
 }

@@ -4,7 +4,16 @@
  * key held a value right after that block. Verification trusts nothing in the receipt: it checks the
  * commit certificate against the genesis validator set and every Merkle path against the header.
  */
-import { type BlockHeader, type CommitCertificate, blockHash, commitFromValue, commitToValue, decodeHeader, encodeHeader, verifyCommit } from "./block.js";
+import {
+  type BlockHeader,
+  blockHash,
+  type CommitCertificate,
+  commitFromValue,
+  commitToValue,
+  decodeHeader,
+  encodeHeader,
+  verifyCommit,
+} from "./block.js";
 import { equalBytes } from "./bytes.js";
 import { decode, encode, type Value } from "./encoding.js";
 import { TallyError } from "./errors.js";
@@ -130,4 +139,3 @@ export function verifyReceipt(genesis: Genesis, receipt: Receipt): VerifiedRecei
   }
   return { blockHash: blockHash(suite, header), header, txHash, tx, result, state };
 }
-

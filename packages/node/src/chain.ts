@@ -27,7 +27,6 @@ import {
   validatorIndex,
   verifyTxBytes,
 } from "@tally/core";
-import type { Clock } from "./clock.js";
 import { ExecutionEngine } from "./execution/engine.js";
 import type { Logger } from "./logger.js";
 import type { Mempool } from "./mempool.js";
@@ -128,7 +127,8 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
   admit(bytes: Uint8Array): TxEnvelope {
     try {
       const env = verifyTxBytes(this.genesis.suite, this.chainId, bytes);
-      if (this.store.txLocation(env.hash) !== undefined) throw new TallyError("DUPLICATE_TX", "transaction already committed", { hash: env.hashHex });
+      if (this.store.txLocation(env.hash) !== undefined)
+        throw new TallyError("DUPLICATE_TX", "transaction already committed", { hash: env.hashHex });
       const account = readAccount(this.readState, env.sender);
       if (account === null) throw new TallyError("UNKNOWN_SIGNER", undefined, { address: env.sender });
       const { def, parsed } = this.engine.resolveCall(env.tx.module, env.tx.method, env.tx.args);
@@ -160,7 +160,10 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       this.log.warn({ height, skipped: out.skipped.length, first: out.skipped[0]?.reason.code }, "transactions left out of block");
     }
     if (out.included.length === 0 && txs.length > 0) {
-      this.mempool.remove([], out.skipped.map((s) => s.tx));
+      this.mempool.remove(
+        [],
+        out.skipped.map((s) => s.tx),
+      );
       return undefined;
     }
     const txBytes = out.included.map((e) => e.bytes);
@@ -192,7 +195,10 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     });
     this.metrics.blockPersistSeconds.observe((performance.now() - executed) / 1000);
     this.headState = { height, hash, timeMs: blockTime, stateRoot: out.stateRoot };
-    this.mempool.remove(out.included, out.skipped.map((s) => s.tx));
+    this.mempool.remove(
+      out.included,
+      out.skipped.map((s) => s.tx),
+    );
     this.recordCommitMetrics(out.results);
     const event: CommittedBlockEvent = { height, hash, included: out.included, results: out.results, skipped: out.skipped };
     this.log.debug({ height, txs: out.included.length, hash: toHex(hash) }, "block committed");

@@ -40,9 +40,11 @@ export function parseConfig(json: unknown): NodeConfig {
   const c = json as Partial<NodeConfig> & { producer?: Partial<ProducerOptions> };
   if (c === null || typeof c !== "object") throw new TallyError("BAD_REQUEST", "config must be an object");
   const port = c.api?.port;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw new TallyError("BAD_REQUEST", "config api.port must be a port number");
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TallyError("BAD_REQUEST", "config api.port must be a port number");
   const producer = { ...DEFAULT_PRODUCER_OPTIONS, ...(c.producer ?? {}) };
-  if (!Number.isSafeInteger(producer.blockIntervalMs) || producer.blockIntervalMs < 0) throw new TallyError("BAD_REQUEST", "producer.blockIntervalMs must be >= 0");
+  if (!Number.isSafeInteger(producer.blockIntervalMs) || producer.blockIntervalMs < 0)
+    throw new TallyError("BAD_REQUEST", "producer.blockIntervalMs must be >= 0");
   return {
     name: typeof c.name === "string" ? c.name : "node",
     api: { host: typeof c.api?.host === "string" ? c.api.host : "127.0.0.1", port },

@@ -10,6 +10,6 @@ export { Mempool } from "./mempool.js";
 export { NodeMetrics } from "./metrics.js";
 export { ROLE_ADMIN, ROLE_ORG_ADMIN } from "./modules/accounts.js";
 export { BUILTIN_MODULES } from "./modules/index.js";
+export { NODE_VERSION, type NodeOptions, TallyNode } from "./node.js";
 export { DEFAULT_PRODUCER_OPTIONS, type ProducerOptions } from "./producer.js";
 export { ChainStore } from "./storage/chain-store.js";
-export { NODE_VERSION, type NodeOptions, TallyNode } from "./node.js";

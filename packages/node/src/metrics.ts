@@ -33,7 +33,11 @@ export class NodeMetrics {
 
   readonly mempoolTxs = new Gauge({ name: "tally_mempool_txs", help: "Pending transactions", registers: [this.registry] });
   readonly mempoolBytes = new Gauge({ name: "tally_mempool_bytes", help: "Pending transaction bytes", registers: [this.registry] });
-  readonly mempoolAdmitted = new Counter({ name: "tally_mempool_admitted_total", help: "Transactions admitted", registers: [this.registry] });
+  readonly mempoolAdmitted = new Counter({
+    name: "tally_mempool_admitted_total",
+    help: "Transactions admitted",
+    registers: [this.registry],
+  });
   readonly mempoolRejected = new Counter({
     name: "tally_mempool_rejected_total",
     help: "Transactions refused at admission, by error code",
@@ -59,7 +63,11 @@ export class NodeMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [this.registry],
   });
-  readonly commitWaiters = new Gauge({ name: "tally_api_commit_waiters", help: "Requests waiting for a commit", registers: [this.registry] });
+  readonly commitWaiters = new Gauge({
+    name: "tally_api_commit_waiters",
+    help: "Requests waiting for a commit",
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "tally_" });

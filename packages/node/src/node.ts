@@ -62,7 +62,10 @@ export class TallyNode {
     if (isValidator && genesis.validators.validators.length === 1) {
       producer = new BlockProducer(chain, mempool, key, clock, config.producer, subsystemLogger(root, "producer"));
     } else {
-      log.warn({ validators: genesis.validators.validators.length, isValidator }, "this node does not produce blocks: multi-validator consensus is not in this build");
+      log.warn(
+        { validators: genesis.validators.validators.length, isValidator },
+        "this node does not produce blocks: multi-validator consensus is not in this build",
+      );
     }
     const api = await createApi(
       { host: config.api.host, port: config.api.port, nodeName: config.name, version: NODE_VERSION },

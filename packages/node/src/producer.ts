@@ -39,7 +39,10 @@ export class BlockProducer {
     private readonly options: ProducerOptions,
     private readonly log: Logger,
   ) {
-    assert(options.blockTxsMax <= LIMITS.blockTxsMax && options.blockBytesMax <= LIMITS.blockBytesMax, "producer limits exceed protocol limits");
+    assert(
+      options.blockTxsMax <= LIMITS.blockTxsMax && options.blockBytesMax <= LIMITS.blockBytesMax,
+      "producer limits exceed protocol limits",
+    );
   }
 
   start(): void {

@@ -63,8 +63,12 @@ export class TallyClient {
       throw new TallyError("BAD_REQUEST", `node answered ${response.status} with non-JSON`, { status: response.status });
     }
     if (!response.ok) {
-      const e = (json as { error?: { code?: string; message?: string; meta?: Record<string, string | number | boolean | null> } } | null)?.error;
-      throw new TallyError((e?.code ?? "INTERNAL") as ErrorCode, e?.message ?? `HTTP ${response.status}`, { ...(e?.meta ?? {}), status: response.status });
+      const e = (json as { error?: { code?: string; message?: string; meta?: Record<string, string | number | boolean | null> } } | null)
+        ?.error;
+      throw new TallyError((e?.code ?? "INTERNAL") as ErrorCode, e?.message ?? `HTTP ${response.status}`, {
+        ...(e?.meta ?? {}),
+        status: response.status,
+      });
     }
     return json as T;
   }
@@ -78,7 +82,11 @@ export class TallyClient {
   }
 
   submitTx(tx: Uint8Array | string, options: SubmitOptions = {}): Promise<SubmitResult> {
-    return this.request("POST", "/v1/txs", { tx: asHex(tx), wait: options.wait ?? false, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    return this.request("POST", "/v1/txs", {
+      tx: asHex(tx),
+      wait: options.wait ?? false,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
   }
 
   /** Each transaction is admitted or refused on its own: check every entry of `results`. */

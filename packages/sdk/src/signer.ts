@@ -2,15 +2,7 @@
  * An account that signs and sends transactions, keeping its own nonce so that many transactions can
  * be in flight at once. `connect` reads the chain id, suite and current nonce from the node.
  */
-import {
-  addressOf,
-  type CryptoSuite,
-  getSuite,
-  type KeyPair,
-  signTx,
-  TallyError,
-  type Value,
-} from "@tally/core";
+import { addressOf, type CryptoSuite, getSuite, type KeyPair, signTx, TallyError, type Value } from "@tally/core";
 import type { SubmitOptions, TallyClient } from "./client.js";
 import type { SubmitResult } from "./types.js";
 
@@ -37,7 +29,10 @@ export class AccountSigner {
   static async connect(client: TallyClient, key: KeyPair): Promise<AccountSigner> {
     const status = await client.status();
     if (status.crypto !== key.suite) {
-      throw new TallyError("WRONG_SUITE", `the chain uses ${status.crypto}, the key is ${key.suite}`, { chain: status.crypto, key: key.suite });
+      throw new TallyError("WRONG_SUITE", `the chain uses ${status.crypto}, the key is ${key.suite}`, {
+        chain: status.crypto,
+        key: key.suite,
+      });
     }
     const address = addressOf(getSuite(key.suite), key.publicKey);
     const account = await client.account(address);
@@ -77,11 +72,19 @@ export class AccountSigner {
     const args: Record<string, Value> = { digest };
     if (options.label !== undefined) args.label = options.label;
     if (options.metadata !== undefined) args.metadata = options.metadata;
-    return this.send("evidence", "notarize", args, { wait: options.wait ?? true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    return this.send("evidence", "notarize", args, {
+      wait: options.wait ?? true,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
   }
 
   /** Registers an account (needs the admin or org-admin role). */
   registerAccount(publicKey: Uint8Array, org: string, roles: string[], options: SubmitOptions = {}): Promise<SubmitResult> {
-    return this.send("accounts", "register", { publicKey, org, roles }, { wait: options.wait ?? true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    return this.send(
+      "accounts",
+      "register",
+      { publicKey, org, roles },
+      { wait: options.wait ?? true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) },
+    );
   }
 }

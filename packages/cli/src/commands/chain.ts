@@ -18,7 +18,13 @@ export async function tx(hash: string, options: { rpc: string }): Promise<void> 
   printJson(await new TallyClient(options.rpc).tx(hash));
 }
 
-export async function registerAccount(options: { rpc: string; key: string; publicKey: string; org: string; roles?: string }): Promise<void> {
+export async function registerAccount(options: {
+  rpc: string;
+  key: string;
+  publicKey: string;
+  org: string;
+  roles?: string;
+}): Promise<void> {
   const client = new TallyClient(options.rpc);
   const signer = await AccountSigner.connect(client, readKey(options.key));
   const roles = options.roles ? options.roles.split(",").filter((r) => r.length > 0) : [];

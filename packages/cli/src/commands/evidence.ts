@@ -1,6 +1,15 @@
 /** `tally evidence notarize | receipt | verify | get | list`. */
 import { readFileSync, writeFileSync } from "node:fs";
-import { type EvidenceSummary, formatEvidenceReceiptFile, fromHex, getSuite, loadGenesis, TallyError, toHex, verifyEvidenceReceiptFile } from "@tally/core";
+import {
+  type EvidenceSummary,
+  formatEvidenceReceiptFile,
+  fromHex,
+  getSuite,
+  loadGenesis,
+  TallyError,
+  toHex,
+  verifyEvidenceReceiptFile,
+} from "@tally/core";
 import { AccountSigner, TallyClient } from "@tally/sdk";
 import { CommandFailure, printJson, readJsonFile, readKey } from "../io.js";
 
@@ -24,7 +33,10 @@ async function resolveDigest(client: TallyClient, source: DigestSource): Promise
   return getSuite(crypto).hash(readFileSync(source.file));
 }
 
-export async function notarize(source: DigestSource, options: { key: string; rpc: string; label?: string; meta?: string[] }): Promise<void> {
+export async function notarize(
+  source: DigestSource,
+  options: { key: string; rpc: string; label?: string; meta?: string[] },
+): Promise<void> {
   const client = new TallyClient(options.rpc);
   const digest = await resolveDigest(client, source);
   const signer = await AccountSigner.connect(client, readKey(options.key));
@@ -32,7 +44,9 @@ export async function notarize(source: DigestSource, options: { key: string; rpc
   const outcome = await signer.notarize(digest, { ...(options.label ? { label: options.label } : {}), ...(metadata ? { metadata } : {}) });
   if (outcome.status !== "committed") throw new CommandFailure(`transaction ${outcome.hash} is ${outcome.status}`);
   if (outcome.result.status !== "ok") {
-    throw new CommandFailure(`notarisation failed: ${outcome.result.code}: ${outcome.result.message} ${JSON.stringify(outcome.result.value)}`);
+    throw new CommandFailure(
+      `notarisation failed: ${outcome.result.code}: ${outcome.result.message} ${JSON.stringify(outcome.result.value)}`,
+    );
   }
   printJson(await client.evidence(toHex(digest)));
 }

@@ -8,8 +8,8 @@ import { createEd25519Suite, type Ed25519Backend } from "./ed25519.js";
 import { createSm2Suite, type Sm2Backend } from "./sm2.js";
 import { type CryptoSuite, SUITE_IDS, type SuiteId } from "./suite.js";
 
-export { SUITE_IDS } from "./suite.js";
 export type { CryptoSuite, KeyPair, SuiteId } from "./suite.js";
+export { SUITE_IDS } from "./suite.js";
 
 export type CryptoBackend = Ed25519Backend & Sm2Backend & { readonly name: string };
 

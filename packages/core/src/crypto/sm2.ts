@@ -16,7 +16,10 @@ export interface Sm2Backend {
   randomBytes(n: number): Uint8Array;
 }
 
-/** The default user id of GM/T 0009-2012 (GB/T 35276-2017), hashed into Z_A; OpenSSL and GmSSL default to it too. */
+/**
+ * The default user id of GM/T 0009-2012 (GB/T 35276-2017), hashed into Z_A. The OpenSSL CLI uses it only when
+ * given `-pkeyopt distid:1234567812345678`; Node's built-in SM2 cannot use it at all.
+ */
 export const SM2_DEFAULT_USER_ID = "1234567812345678";
 
 // sm2p256v1, GB/T 32918.5.

@@ -48,7 +48,8 @@ export class CommitWaiters {
 
   /** Resolves everyone still waiting (node shutdown). */
   closeAll(): void {
-    for (const list of [...this.waiting.values()]) for (const settle of [...list]) settle({ kind: "dropped", reason: new TallyError("NODE_STOPPING") });
+    for (const list of [...this.waiting.values()])
+      for (const settle of [...list]) settle({ kind: "dropped", reason: new TallyError("NODE_STOPPING") });
   }
 
   private onCommitted(event: CommittedBlockEvent): void {

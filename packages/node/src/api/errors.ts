@@ -35,7 +35,8 @@ export function fromFastifyError(err: { code?: string; statusCode?: number; mess
   if (err instanceof TallyError) return err;
   if (err.validation !== undefined) return new TallyError("BAD_REQUEST", err.message);
   if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE" || err.statusCode === 413) return new TallyError("TOO_LARGE", "request body too large");
-  if (err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err instanceof SyntaxError) return new TallyError("BAD_REQUEST", "malformed JSON body");
+  if (err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err instanceof SyntaxError)
+    return new TallyError("BAD_REQUEST", "malformed JSON body");
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new TallyError("BAD_REQUEST", err.message);
   return new TallyError("INTERNAL", "internal error");
 }

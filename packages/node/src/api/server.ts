@@ -19,7 +19,7 @@ import {
   type TxEnvelope,
   toHex,
 } from "@tally/core";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Chain } from "../chain.js";
 import type { Logger } from "../logger.js";
 import type { NodeMetrics } from "../metrics.js";
@@ -47,7 +47,17 @@ const txHexSchema = { type: "string", pattern: "^([0-9a-f]{2})+$", maxLength: LI
 const waitSchema = { type: "boolean", default: false } as const;
 const timeoutSchema = { type: "integer", minimum: 1, maximum: LIMITS.apiWaitTimeoutMsMax, default: 30_000 } as const;
 const anyObject = { type: "object", additionalProperties: true } as const;
-const errors = { 200: anyObject, 202: anyObject, 400: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 413: errorSchema, 429: errorSchema, 504: errorSchema };
+const errors = {
+  200: anyObject,
+  202: anyObject,
+  400: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  413: errorSchema,
+  429: errorSchema,
+  504: errorSchema,
+};
 
 function outcomeJson(hash: string, outcome: CommitOutcome) {
   switch (outcome.kind) {
@@ -62,13 +72,22 @@ function outcomeJson(hash: string, outcome: CommitOutcome) {
 
 export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<FastifyInstance> {
   const { chain, metrics, log } = deps;
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: LIMITS.apiBodyBytesMax });
+  // Per-request logs would dominate the log at thousands of requests/s; requests are counted in metrics instead.
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: LIMITS.apiBodyBytesMax,
+  });
   const waiters = new CommitWaiters(chain, metrics);
   app.addHook("onClose", async () => waiters.closeAll());
 
   await app.register(swagger, {
     openapi: {
-      info: { title: "Tally node API", version: options.version, description: "Submit transactions, read blocks, state with proofs, evidence and receipts." },
+      info: {
+        title: "Tally node API",
+        version: options.version,
+        description: "Submit transactions, read blocks, state with proofs, evidence and receipts.",
+      },
     },
   });
 
@@ -162,15 +181,16 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
     },
     async (req) => {
       const body = req.body as { txs: string[]; wait: boolean; timeoutMs: number };
-      const admitted: Array<{ hash: string; wait?: Promise<CommitOutcome> } | { error: ReturnType<typeof errorBody>["error"] }> = body.txs.map((txHex) => {
-        try {
-          const env = submit(txHex);
-          return body.wait ? { hash: env.hashHex, wait: waiters.wait(env.hashHex, body.timeoutMs) } : { hash: env.hashHex };
-        } catch (err) {
-          if (!(err instanceof TallyError)) throw err;
-          return errorBody(err);
-        }
-      });
+      const admitted: Array<{ hash: string; wait?: Promise<CommitOutcome> } | { error: ReturnType<typeof errorBody>["error"] }> =
+        body.txs.map((txHex) => {
+          try {
+            const env = submit(txHex);
+            return body.wait ? { hash: env.hashHex, wait: waiters.wait(env.hashHex, body.timeoutMs) } : { hash: env.hashHex };
+          } catch (err) {
+            if (!(err instanceof TallyError)) throw err;
+            return errorBody(err);
+          }
+        });
       const results = await Promise.all(
         admitted.map(async (a) => {
           if ("error" in a) return a;
@@ -189,7 +209,13 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
 
   app.get(
     "/v1/txs/:hash",
-    { schema: { summary: "A committed transaction with its result", params: { type: "object", properties: { hash: hex(32) } }, response: errors } },
+    {
+      schema: {
+        summary: "A committed transaction with its result",
+        params: { type: "object", properties: { hash: hex(32) } },
+        response: errors,
+      },
+    },
     async (req) => {
       const { hash } = req.params as { hash: string };
       const found = chain.tx(fromHex(hash));
@@ -211,7 +237,13 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
 
   app.get(
     "/v1/txs/:hash/receipt",
-    { schema: { summary: "Offline-verifiable receipt of a committed transaction (hex of canonical CBOR)", params: { type: "object", properties: { hash: hex(32) } }, response: errors } },
+    {
+      schema: {
+        summary: "Offline-verifiable receipt of a committed transaction (hex of canonical CBOR)",
+        params: { type: "object", properties: { hash: hex(32) } },
+        response: errors,
+      },
+    },
     async (req) => {
       const { hash } = req.params as { hash: string };
       const receipt = chain.receipt(fromHex(hash));
@@ -258,7 +290,13 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
 
   app.get(
     "/v1/accounts/:address",
-    { schema: { summary: "An account: org, roles and next nonce", params: { type: "object", properties: { address: hex(20) } }, response: errors } },
+    {
+      schema: {
+        summary: "An account: org, roles and next nonce",
+        params: { type: "object", properties: { address: hex(20) } },
+        response: errors,
+      },
+    },
     async (req) => {
       const { address } = req.params as { address: string };
       const account = chain.account(address);
@@ -299,14 +337,20 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
 
   app.get(
     "/v1/evidence/:digest",
-    { schema: { summary: "The evidence record of a digest", params: { type: "object", properties: { digest: hex(32) } }, response: errors } },
+    {
+      schema: { summary: "The evidence record of a digest", params: { type: "object", properties: { digest: hex(32) } }, response: errors },
+    },
     async (req) => evidenceJson(evidenceRecord((req.params as { digest: string }).digest)),
   );
 
   app.get(
     "/v1/evidence/:digest/receipt",
     {
-      schema: { summary: "Offline-verifiable evidence receipt file (verify with `tally evidence verify`)", params: { type: "object", properties: { digest: hex(32) } }, response: errors },
+      schema: {
+        summary: "Offline-verifiable evidence receipt file (verify with `tally evidence verify`)",
+        params: { type: "object", properties: { digest: hex(32) } },
+        response: errors,
+      },
     },
     async (req) => {
       const record = evidenceRecord((req.params as { digest: string }).digest);

@@ -1,13 +1,5 @@
 /** JSON views of ledger objects for the HTTP API (spec/api.md). Bytes are lowercase hex without prefix. */
-import {
-  type BlockHeader,
-  type CommitCertificate,
-  decodeTx,
-  type EvidenceRecord,
-  type TxResult,
-  toHex,
-  valueToJson,
-} from "@tally/core";
+import { type BlockHeader, type CommitCertificate, decodeTx, type EvidenceRecord, type TxResult, toHex, valueToJson } from "@tally/core";
 
 export function headerJson(h: BlockHeader) {
   return {
@@ -71,4 +63,3 @@ export function evidenceJson(r: EvidenceRecord) {
     metadata: r.metadata,
   };
 }
-

@@ -19,8 +19,8 @@ import {
   type TxResult,
   type Value,
 } from "@tally/core";
-import type { StateWrite } from "../storage/chain-store.js";
 import { encodeAccount, readAccount } from "../modules/accounts.js";
+import type { StateWrite } from "../storage/chain-store.js";
 import type { CallContext, MethodDef, Module } from "./module.js";
 import { StateOverlay, type StateReader } from "./overlay.js";
 
@@ -78,7 +78,11 @@ export class ExecutionEngine {
   }
 
   /** State produced by the genesis document (height 0). */
-  genesisState(genesis: Genesis, reader: SmtNodeReader, emptyRoot: Uint8Array): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
+  genesisState(
+    genesis: Genesis,
+    reader: SmtNodeReader,
+    emptyRoot: Uint8Array,
+  ): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
     const overlay = new StateOverlay(() => null);
     for (const mod of this.modules.values()) {
       mod.initGenesis?.({
@@ -166,7 +170,11 @@ export class ExecutionEngine {
     }
   }
 
-  private finish(overlay: StateOverlay, reader: SmtNodeReader, prevRoot: Uint8Array): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
+  private finish(
+    overlay: StateOverlay,
+    reader: SmtNodeReader,
+    prevRoot: Uint8Array,
+  ): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
     const hash = this.suite.hash;
     const stateWrites: StateWrite[] = overlay.entries().map((e) => ({
       key: e.key,

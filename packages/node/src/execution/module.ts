@@ -61,4 +61,3 @@ export interface Module {
 export function defineMethod<A>(def: MethodDef<A>): MethodDef<A> {
   return def;
 }
-

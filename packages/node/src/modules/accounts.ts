@@ -3,17 +3,7 @@
  * transactions; the account record also carries the nonce that makes every transaction unique.
  * An org admin registers accounts of its own org; the chain admin registers accounts of any org.
  */
-import {
-  accountKey,
-  addressOf,
-  decode,
-  encode,
-  fromHex,
-  orgKey,
-  ROLE_RE,
-  TallyError,
-  type Value,
-} from "@tally/core";
+import { accountKey, addressOf, decode, encode, fromHex, orgKey, ROLE_RE, TallyError, type Value } from "@tally/core";
 import { defineMethod, type Module } from "../execution/module.js";
 import { s } from "../execution/schema.js";
 

@@ -172,7 +172,9 @@ export class ChainStore implements SmtNodeReader {
       this.raw.put(heightKey(Bucket.commit, height), Buffer.from(encodeCommit(c.commit)));
       this.raw.put(heightKey(Bucket.results, height), Buffer.from(encode(c.results as Value)));
       this.raw.put(bucketKey(Bucket.blockByHash, c.blockHash), u64(height));
-      c.txHashes.forEach((hash, index) => this.raw.put(bucketKey(Bucket.txByHash, hash), txLocation(height, index)));
+      c.txHashes.forEach((hash, index) => {
+        this.raw.put(bucketKey(Bucket.txByHash, hash), txLocation(height, index));
+      });
       this.raw.put(metaKey(MetaKey.head), u64(height));
     });
     await this.db.flushed;

@@ -1,0 +1,87 @@
+/**
+ * Helpers for end-to-end tests: they drive the built `tally` CLI and real node processes, and check
+ * results from outside through the public API, as an operator or client would.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, openSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dirname, "..");
+export const TALLY_BIN = join(REPO, "packages", "cli", "bin", "tally.js");
+
+export function tempDir(prefix: string): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `tally-${prefix}-`));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function tally(args: string[], options: { cwd?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [TALLY_BIN, ...args], { cwd: options.cwd ?? REPO, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}: ${String(lastError)}`);
+}
+
+export interface NodeProcess {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  /** SIGKILL: no cleanup, no flush. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for a clean exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startNode(nodeDir: string, url: string, logFile: string): Promise<NodeProcess> {
+  const log = openSync(logFile, "a");
+  const proc = spawn(process.execPath, [TALLY_BIN, "start", nodeDir], { stdio: ["ignore", log, log] });
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  await waitFor(`node at ${url}`, async () => {
+    if (proc.exitCode !== null) throw new Error(`node exited with ${proc.exitCode}; see ${logFile}`);
+    const res = await fetch(`${url}/health`);
+    return res.ok ? true : undefined;
+  });
+  return {
+    proc,
+    url,
+    async kill() {
+      proc.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      proc.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
