@@ -5,7 +5,11 @@ const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
+/** Node's Buffer when present (several times faster); plain loops in browsers. */
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
 export function toHex(bytes: Uint8Array): string {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
   let out = "";
   for (const b of bytes) out += b.toString(16).padStart(2, "0");
   return out;
@@ -14,8 +18,13 @@ export function toHex(bytes: Uint8Array): string {
 /** Strict: lowercase only, so one byte string has exactly one hex spelling (hashes are compared as text). */
 export function fromHex(hex: string, expectedBytes?: number): Uint8Array {
   if (!HEX_RE.test(hex)) throw new TallyError("BAD_HEX", "not lowercase even-length hex", { length: hex.length });
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  let out: Uint8Array;
+  if (NodeBuffer !== undefined) {
+    out = plainBytes(NodeBuffer.from(hex, "hex"));
+  } else {
+    out = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  }
   if (expectedBytes !== undefined && out.length !== expectedBytes) {
     throw new TallyError("BAD_HEX", `expected ${expectedBytes} bytes`, { expected: expectedBytes, got: out.length });
   }

@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   // node
   TIMEOUT: "timed out waiting",
   NODE_STOPPING: "node is shutting down",
+  BUSY: "node is overloaded; retry later",
   INTERNAL: "internal error",
 } as const;
 

@@ -27,6 +27,8 @@ export const LIMITS = {
   validatorsMax: 128,
   /** Accounts and organisations declared in genesis. */
   genesisAccountsMax: 10_000,
+  /** Executed blocks whose storage write may be in progress at once (execution of the next overlaps the flush). */
+  unflushedBlocksMax: 2,
   /** Mempool. */
   mempoolTxsMax: 50_000,
   mempoolBytesMax: 256 * 1024 * 1024,
@@ -36,6 +38,10 @@ export const LIMITS = {
   apiBatchTxsMax: 2_000,
   apiWaitTimeoutMsMax: 60_000,
   apiListLimitMax: 1_000,
+  /** Transactions waiting for signature verification at once (beyond: BUSY). */
+  verifyQueueTxsMax: 50_000,
+  /** Transactions per message to a verification worker. */
+  verifyChunkTxsMax: 256,
   /** Requests waiting for a commit at once. */
   apiCommitWaitersMax: 100_000,
 } as const;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { encode as cborEncode, rfc8949EncodeOptions } from "cborg";
 import fc from "fast-check";
 import { decode, encode, fromHex, TallyError, toHex, type Value } from "../src/index.js";
 
@@ -93,5 +94,19 @@ test("every value of the data model round-trips to identical bytes (property)", 
       assert.deepEqual(encode(decode(bytes)), bytes);
     }),
     { numRuns: 300 },
+  );
+});
+
+test("map key order equals RFC 8949 bytewise order of encoded keys (property, including multi-byte UTF-8 and long keys)", () => {
+  const key = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.string({ unit: "binary", maxLength: 8 }),
+    fc.string({ minLength: 250, maxLength: 260 }),
+  );
+  fc.assert(
+    fc.property(fc.dictionary(key, fc.integer(), { maxKeys: 12 }), (obj) => {
+      assert.deepEqual(encode(obj), new Uint8Array(cborEncode(obj, rfc8949EncodeOptions)));
+    }),
+    { numRuns: 500 },
   );
 });

@@ -21,17 +21,18 @@ import {
   type SmtNodeReader,
   type SuiteId,
   signTx,
+  smtEmptyRoot,
   smtProve,
   toHex,
 } from "../src/index.js";
 
 export class MapReader implements SmtNodeReader {
   readonly nodes = new Map<string, Uint8Array>();
-  getNode(hash: Uint8Array): Uint8Array | undefined {
-    return this.nodes.get(toHex(hash));
+  getNode(ref: Uint8Array): Uint8Array | undefined {
+    return this.nodes.get(toHex(ref));
   }
   add(nodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): void {
-    for (const [h, n] of nodes) this.nodes.set(toHex(h), n);
+    for (const [ref, record] of nodes) this.nodes.set(toHex(ref), record);
   }
 }
 
@@ -84,9 +85,13 @@ export function notarisedReceipt(chain: TestChain, digest: Uint8Array, signers =
   const record = encodeEvidenceRecord({ digest, submitter, height, timeMs, txHash, label: null, metadata: null });
   const key = evidenceRecordKey(digest);
   const reader = new MapReader();
-  const { root, newNodes } = applySmtUpdates(suite.hash, reader, new Uint8Array(32), [
-    { path: suite.hash(key), valueHash: suite.hash(record) },
-  ]);
+  const { root, newNodes } = applySmtUpdates(
+    suite.hash,
+    reader,
+    smtEmptyRoot(),
+    [{ path: suite.hash(key), valueHash: suite.hash(record), value: record }],
+    height,
+  );
   reader.add(newNodes);
   const result = encodeResult({ txHash, status: "ok", code: null, message: null, value: null, events: [] });
   const header: BlockHeader = {
@@ -95,7 +100,7 @@ export function notarisedReceipt(chain: TestChain, digest: Uint8Array, signers =
     timeMs,
     prevHash: genesis.hash,
     txRoot: merkleRoot(suite.hash, [tx]),
-    stateRoot: root,
+    stateRoot: root.hash,
     resultsRoot: merkleRoot(suite.hash, [result]),
     validatorsHash: genesis.validators.hash,
     nextValidatorsHash: genesis.validators.hash,
@@ -108,6 +113,6 @@ export function notarisedReceipt(chain: TestChain, digest: Uint8Array, signers =
     txProof: merkleProof(suite.hash, [tx], 0),
     result,
     resultProof: merkleProof(suite.hash, [result], 0),
-    state: { key, value: record, proof: smtProve(suite.hash, reader, root, suite.hash(key)) },
+    state: { key, value: record, proof: smtProve(reader, root, suite.hash(key)).proof },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import {
+  assert,
   type Block,
   type BlockHeader,
   blockHash,
@@ -16,9 +17,12 @@ import {
   LIMITS,
   merkleProof,
   merkleRoot,
+  openTxBytes,
   precommitSignBytes,
   type Receipt,
+  type SmtNodeReader,
   type SmtProof,
+  type SmtRoot,
   smtProve,
   TallyError,
   type TxEnvelope,
@@ -33,15 +37,44 @@ import type { Mempool } from "./mempool.js";
 import type { NodeMetrics } from "./metrics.js";
 import { type AccountRecord, readAccount } from "./modules/accounts.js";
 import { BUILTIN_MODULES } from "./modules/index.js";
-import type { ChainStore } from "./storage/chain-store.js";
+import type { ChainStore, StateWrite } from "./storage/chain-store.js";
+import { VerifyPool } from "./verify/pool.js";
 
-const EMPTY_ROOT = new Uint8Array(32);
+function noop(): void {}
+
+function mapKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+/** The writes of an executed block whose storage write has not completed yet. */
+class UnflushedBlock {
+  private readonly values = new Map<string, Uint8Array | null>();
+  private readonly nodes = new Map<string, Uint8Array>();
+
+  constructor(
+    readonly height: number,
+    writes: readonly StateWrite[],
+    nodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>,
+  ) {
+    for (const w of writes) this.values.set(mapKey(w.key), w.value);
+    for (const [ref, record] of nodes) this.nodes.set(mapKey(ref), record);
+  }
+
+  /** undefined: this block did not write the key. */
+  state(key: Uint8Array): Uint8Array | null | undefined {
+    return this.values.get(mapKey(key));
+  }
+
+  node(ref: Uint8Array): Uint8Array | undefined {
+    return this.nodes.get(mapKey(ref));
+  }
+}
 
 export interface Head {
   readonly height: number;
   readonly hash: Uint8Array;
   readonly timeMs: number;
-  readonly stateRoot: Uint8Array;
+  readonly stateRoot: SmtRoot;
 }
 
 export interface CommittedBlockEvent {
@@ -71,7 +104,13 @@ export interface StateProofView {
 
 export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
   readonly engine: ExecutionEngine;
+  /** Last durable block: what queries and receipts see. */
   private headState!: Head;
+  /** Last executed block: the parent of the next one. Ahead of `headState` while blocks are being flushed. */
+  private executedHead!: Head;
+  /** Executed blocks whose write is not durable yet, oldest first; execution reads through them. */
+  private readonly unflushed: UnflushedBlock[] = [];
+  private admissionTail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly genesis: Genesis,
@@ -79,23 +118,32 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     private readonly mempool: Mempool,
     private readonly metrics: NodeMetrics,
     private readonly log: Logger,
+    private readonly verifier: VerifyPool,
   ) {
     super();
     this.engine = new ExecutionEngine(genesis.suite, genesis.doc.chainId, BUILTIN_MODULES);
   }
 
   /** Opens the chain in `store`, writing the genesis state on first start and checking it afterwards. */
-  static async open(genesis: Genesis, store: ChainStore, mempool: Mempool, metrics: NodeMetrics, log: Logger): Promise<Chain> {
-    const chain = new Chain(genesis, store, mempool, metrics, log);
+  static async open(
+    genesis: Genesis,
+    store: ChainStore,
+    mempool: Mempool,
+    metrics: NodeMetrics,
+    log: Logger,
+    verifier: VerifyPool = new VerifyPool(genesis.suite, genesis.doc.chainId, 0, log),
+  ): Promise<Chain> {
+    const chain = new Chain(genesis, store, mempool, metrics, log, verifier);
     const storedGenesis = store.genesisHash();
     if (storedGenesis === undefined) {
-      const g = chain.engine.genesisState(genesis, store, EMPTY_ROOT);
+      const g = chain.engine.genesisState(genesis, store);
       await store.commitGenesis({ genesisHash: genesis.hash, stateRoot: g.stateRoot, stateWrites: g.stateWrites, smtNodes: g.smtNodes });
-      log.info({ genesisHash: genesis.hashHex, stateRoot: toHex(g.stateRoot) }, "genesis state written");
+      log.info({ genesisHash: genesis.hashHex, stateRoot: toHex(g.stateRoot.hash) }, "genesis state written");
     } else if (!equalBytes(storedGenesis, genesis.hash)) {
       throw new TallyError("BAD_GENESIS", "database belongs to another genesis", { stored: toHex(storedGenesis), given: genesis.hashHex });
     }
     chain.headState = chain.loadHead();
+    chain.executedHead = chain.headState;
     metrics.chainHeight.set(chain.headState.height);
     log.info({ height: chain.headState.height, hash: toHex(chain.headState.hash) }, "chain opened");
     return chain;
@@ -103,14 +151,18 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
 
   private loadHead(): Head {
     const height = this.store.headHeight();
-    if (height === 0) {
-      const stateRoot = this.store.genesisStateRoot();
-      if (stateRoot === undefined) throw new TallyError("BAD_GENESIS", "genesis state root missing");
-      return { height: 0, hash: this.genesis.hash, timeMs: this.genesis.doc.genesisTimeMs, stateRoot };
-    }
+    const stateRoot = this.stateRootAt(height);
+    assert(stateRoot !== undefined, `state root of the head (height ${height}) is missing from the store`);
+    if (height === 0) return { height: 0, hash: this.genesis.hash, timeMs: this.genesis.doc.genesisTimeMs, stateRoot };
     const header = this.store.header(height);
-    if (header === undefined) throw new TallyError("NOT_FOUND", "head block missing from store", { height });
-    return { height, hash: blockHash(this.genesis.suite, header), timeMs: header.timeMs, stateRoot: header.stateRoot };
+    assert(header !== undefined, `head block ${height} is missing from the store`);
+    return { height, hash: blockHash(this.genesis.suite, header), timeMs: header.timeMs, stateRoot };
+  }
+
+  /** The state tree root after a durable height (0: genesis). */
+  private stateRootAt(height: number): SmtRoot | undefined {
+    const hash = height === 0 ? this.store.genesisStateRoot() : this.store.header(height)?.stateRoot;
+    return hash === undefined ? undefined : this.store.stateRoot(height, hash);
   }
 
   get head(): Head {
@@ -123,10 +175,70 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
 
   private readState = (key: Uint8Array): Uint8Array | null => this.store.stateValue(key) ?? null;
 
-  /** Admission of one transaction into the mempool. Throws a TallyError on refusal; changes nothing then. */
+  /** State as of the last executed block: unflushed blocks first, newest wins, then the store. */
+  private readExecState = (key: Uint8Array): Uint8Array | null => {
+    for (let i = this.unflushed.length - 1; i >= 0; i--) {
+      const hit = (this.unflushed[i] as UnflushedBlock).state(key);
+      if (hit !== undefined) return hit;
+    }
+    return this.readState(key);
+  };
+
+  private readonly execNodes: SmtNodeReader = {
+    getNode: (ref) => {
+      for (let i = this.unflushed.length - 1; i >= 0; i--) {
+        const hit = (this.unflushed[i] as UnflushedBlock).node(ref);
+        if (hit !== undefined) return hit;
+      }
+      return this.store.getNode(ref);
+    },
+  };
+
+  /**
+   * Admission of transactions, each on its own: signatures are verified in parallel on the
+   * verification pool, then the transactions are admitted in arrival order (across concurrent
+   * callers too, so one account's pipelined transactions keep their nonce order). Each entry is the
+   * admitted envelope or the TallyError that refused it; refused transactions change nothing.
+   */
+  submit(txs: readonly Uint8Array[]): Promise<Array<TxEnvelope | TallyError>> {
+    const verdicts = this.verifier.verify(txs);
+    const turn = this.admissionTail
+      .then(() => verdicts)
+      .then((vs) =>
+        txs.map((bytes, i) => {
+          const verdict = vs[i];
+          if (verdict === undefined) return new TallyError("INTERNAL", "missing verification verdict");
+          if (verdict !== null) {
+            this.metrics.mempoolRejected.inc({ code: verdict.code });
+            return new TallyError(verdict.code, verdict.message, verdict.meta);
+          }
+          try {
+            return this.admitOpened(openTxBytes(this.genesis.suite, this.chainId, bytes));
+          } catch (err) {
+            if (err instanceof TallyError) return err;
+            throw err;
+          }
+        }),
+      );
+    this.admissionTail = turn.then(noop, noop);
+    return turn;
+  }
+
+  /** Synchronous admission of one transaction, verifying its signature inline. Throws a TallyError on refusal. */
   admit(bytes: Uint8Array): TxEnvelope {
+    let env: TxEnvelope;
     try {
-      const env = verifyTxBytes(this.genesis.suite, this.chainId, bytes);
+      env = verifyTxBytes(this.genesis.suite, this.chainId, bytes);
+    } catch (err) {
+      if (err instanceof TallyError) this.metrics.mempoolRejected.inc({ code: err.code });
+      throw err;
+    }
+    return this.admitOpened(env);
+  }
+
+  /** Admission checks after the signature: not committed, registered signer, call shape, precheck, mempool. */
+  private admitOpened(env: TxEnvelope): TxEnvelope {
+    try {
       if (this.store.txLocation(env.hash) !== undefined)
         throw new TallyError("DUPLICATE_TX", "transaction already committed", { hash: env.hashHex });
       const account = readAccount(this.readState, env.sender);
@@ -145,25 +257,44 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
   }
 
   /**
-   * Executes `txs` on top of the head as block head+1, signs its commit certificate with the single
-   * validator key and commits it durably. Returns undefined if transactions were given but none could be included.
+   * Executes `txs` as the block after the last executed one, signs its commit certificate with the
+   * single validator key and writes it. Execution happens synchronously within this call, so the
+   * caller may start the next block while this one is being flushed (its writes stay readable from
+   * memory until then); the returned promise resolves once the block is durable and announced.
+   * Resolves undefined if transactions were given but none could be included.
    */
   async produceBlock(txs: readonly TxEnvelope[], proposerKey: KeyPair, timeMs: number): Promise<CommittedBlockEvent | undefined> {
     const { suite } = this.genesis;
-    const head = this.headState;
-    const height = head.height + 1;
-    const blockTime = Math.max(timeMs, head.timeMs + 1);
+    const parent = this.executedHead;
+    const height = parent.height + 1;
+    const blockTime = Math.max(timeMs, parent.timeMs + 1);
     const started = performance.now();
-    const out = this.engine.executeBlock({ height, timeMs: blockTime, prevStateRoot: head.stateRoot, txs }, this.readState, this.store);
+    const out = this.engine.executeBlock(
+      { height, timeMs: blockTime, prevStateRoot: parent.stateRoot, txs },
+      this.readExecState,
+      this.execNodes,
+    );
+    const dropped = this.mempool.executed(
+      out.included,
+      out.skipped.map((s) => s.tx),
+    );
+    // Waiters learn why: the transaction itself could not run, or an earlier one of its account could not.
+    const leftOut = [
+      ...out.skipped,
+      ...dropped.map((tx) => ({
+        tx,
+        reason: new TallyError("NONCE_TOO_HIGH", "an earlier transaction of this account was left out of a block"),
+      })),
+    ];
     if (out.skipped.length > 0) {
       this.metrics.txsSkipped.inc(out.skipped.length);
-      this.log.warn({ height, skipped: out.skipped.length, first: out.skipped[0]?.reason.code }, "transactions left out of block");
+      this.log.warn(
+        { height, skipped: out.skipped.length, dropped: dropped.length, first: out.skipped[0]?.reason.code },
+        "transactions left out of block",
+      );
     }
     if (out.included.length === 0 && txs.length > 0) {
-      this.mempool.remove(
-        [],
-        out.skipped.map((s) => s.tx),
-      );
+      this.emit("committed", { height: parent.height, hash: parent.hash, included: [], results: [], skipped: leftOut });
       return undefined;
     }
     const txBytes = out.included.map((e) => e.bytes);
@@ -171,9 +302,9 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       chainId: this.chainId,
       height,
       timeMs: blockTime,
-      prevHash: head.hash,
+      prevHash: parent.hash,
       txRoot: merkleRoot(suite.hash, txBytes),
-      stateRoot: out.stateRoot,
+      stateRoot: out.stateRoot.hash,
       resultsRoot: merkleRoot(suite.hash, out.resultBytes),
       validatorsHash: this.genesis.validators.hash,
       nextValidatorsHash: this.genesis.validators.hash,
@@ -181,26 +312,29 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     };
     const hash = blockHash(suite, header);
     const commit = this.selfCommit(header, hash, proposerKey);
-    const block: Block = { header, txs: txBytes };
     const executed = performance.now();
     this.metrics.blockExecuteSeconds.observe((executed - started) / 1000);
+    const head: Head = { height, hash, timeMs: blockTime, stateRoot: out.stateRoot };
+    const unflushed = new UnflushedBlock(height, out.stateWrites, out.smtNodes);
+    this.unflushed.push(unflushed);
+    this.executedHead = head;
     await this.store.commitBlock({
-      block,
+      block: { header, txs: txBytes },
       blockHash: hash,
       txHashes: out.included.map((e) => e.hash),
       results: out.resultBytes,
       commit,
       stateWrites: out.stateWrites,
+      stateRoot: out.stateRoot,
       smtNodes: out.smtNodes,
     });
+    assert(this.unflushed[0] === unflushed, "blocks became durable out of order");
+    this.unflushed.shift();
     this.metrics.blockPersistSeconds.observe((performance.now() - executed) / 1000);
-    this.headState = { height, hash, timeMs: blockTime, stateRoot: out.stateRoot };
-    this.mempool.remove(
-      out.included,
-      out.skipped.map((s) => s.tx),
-    );
+    this.headState = head;
+    this.mempool.committed(out.included);
     this.recordCommitMetrics(out.results);
-    const event: CommittedBlockEvent = { height, hash, included: out.included, results: out.results, skipped: out.skipped };
+    const event: CommittedBlockEvent = { height, hash, included: out.included, results: out.results, skipped: leftOut };
     this.log.debug({ height, txs: out.included.length, hash: toHex(hash) }, "block committed");
     this.emit("committed", event);
     return event;
@@ -264,17 +398,10 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
 
   /** The value of `key` right after block `height` (default: head), with its proof against that header's state root. */
   stateProof(key: Uint8Array, height = this.headState.height): StateProofView {
-    const stateRoot = height === 0 ? this.store.genesisStateRoot() : this.store.header(height)?.stateRoot;
-    if (stateRoot === undefined || height > this.headState.height) throw new TallyError("NOT_FOUND", "no such height", { height });
-    const { hash } = this.genesis.suite;
-    const path = hash(key);
-    const proof = smtProve(hash, this.store, stateRoot, path);
-    let value: Uint8Array | null = null;
-    if (proof.leaf !== null && equalBytes(proof.leaf.path, path)) {
-      value = this.store.valueByHash(proof.leaf.valueHash) ?? null;
-      if (value === null) throw new TallyError("NOT_FOUND", "state value missing for a proven leaf");
-    }
-    return { height, stateRoot, key, value, proof };
+    const root = height <= this.headState.height ? this.stateRootAt(height) : undefined;
+    if (root === undefined) throw new TallyError("NOT_FOUND", "no such height", { height });
+    const { proof, value } = smtProve(this.store, root, this.genesis.suite.hash(key));
+    return { height, stateRoot: root.hash, key, value, proof };
   }
 
   /** A receipt for a committed transaction, optionally proving `stateKey` at the same block. */

@@ -12,6 +12,8 @@ export interface NodeConfig {
   readonly api: { readonly host: string; readonly port: number };
   readonly producer: ProducerOptions;
   readonly logLevel: string;
+  /** Signature verification threads; absent: one fewer than the machine's cores (at least 1). 0: verify inline. */
+  readonly verifyWorkers?: number;
 }
 
 export interface NodeDir {
@@ -45,7 +47,11 @@ export function parseConfig(json: unknown): NodeConfig {
   const producer = { ...DEFAULT_PRODUCER_OPTIONS, ...(c.producer ?? {}) };
   if (!Number.isSafeInteger(producer.blockIntervalMs) || producer.blockIntervalMs < 0)
     throw new TallyError("BAD_REQUEST", "producer.blockIntervalMs must be >= 0");
+  if (c.verifyWorkers !== undefined && (!Number.isInteger(c.verifyWorkers) || c.verifyWorkers < 0 || c.verifyWorkers > 64)) {
+    throw new TallyError("BAD_REQUEST", "verifyWorkers must be an integer from 0 to 64");
+  }
   return {
+    ...(c.verifyWorkers === undefined ? {} : { verifyWorkers: c.verifyWorkers }),
     name: typeof c.name === "string" ? c.name : "node",
     api: { host: typeof c.api?.host === "string" ? c.api.host : "127.0.0.1", port },
     producer,

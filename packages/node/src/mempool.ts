@@ -4,7 +4,7 @@
  * for this node), registered signer, call shape, and the nonce, which must be exactly the account's
  * next nonce after its pending transactions (no gaps, no replays). Bounded by count, bytes and per account.
  */
-import { LIMITS, TallyError, type TxEnvelope } from "@tally/core";
+import { assert, LIMITS, TallyError, type TxEnvelope } from "@tally/core";
 
 export interface MempoolLimits {
   readonly txsMax: number;
@@ -21,82 +21,135 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
 interface AccountQueue {
   /** Nonce the next admitted transaction of this account must carry. */
   nextNonce: number;
-  count: number;
+  /** Transactions waiting in the pool. */
+  pooled: number;
+  /** Transactions taken into blocks that are not durable yet. */
+  inFlight: number;
+  /** Nonce after the account's last transaction that a block included (while some are in flight). */
+  includedNextNonce: number | undefined;
 }
 
+/**
+ * A transaction's life here: `add` (pooled) -> `take` (in a block being built or written) ->
+ * `executed` (left out if it could not run) -> `committed` (durable: forgotten). While in flight it
+ * still counts for its account's nonce sequence and for the limits, and cannot be admitted twice.
+ */
 export class Mempool {
   /** Insertion order is arrival order: blocks take transactions first come, first served. */
-  private readonly byHash = new Map<string, TxEnvelope>();
+  private readonly pooled = new Map<string, TxEnvelope>();
+  private readonly inFlight = new Set<string>();
   private readonly accounts = new Map<string, AccountQueue>();
   private bytes = 0;
 
   constructor(private readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS) {}
 
+  /** Transactions waiting to be taken into a block. */
   get size(): number {
-    return this.byHash.size;
+    return this.pooled.size;
   }
 
   get sizeBytes(): number {
     return this.bytes;
   }
 
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   has(hashHex: string): boolean {
-    return this.byHash.has(hashHex);
+    return this.pooled.has(hashHex) || this.inFlight.has(hashHex);
   }
 
   /** `committedNonce` is the account's nonce in committed state. Throws a TallyError on refusal. */
   add(env: TxEnvelope, committedNonce: number): void {
-    if (this.byHash.has(env.hashHex)) throw new TallyError("DUPLICATE_TX", undefined, { hash: env.hashHex });
+    if (this.has(env.hashHex)) throw new TallyError("DUPLICATE_TX", undefined, { hash: env.hashHex });
     const queue = this.accounts.get(env.sender);
     const expected = queue?.nextNonce ?? committedNonce;
     if (env.tx.nonce < expected) throw new TallyError("NONCE_TOO_LOW", undefined, { expected, got: env.tx.nonce });
     if (env.tx.nonce > expected) throw new TallyError("NONCE_TOO_HIGH", undefined, { expected, got: env.tx.nonce });
-    if (this.byHash.size >= this.limits.txsMax || this.bytes + env.bytes.length > this.limits.bytesMax) {
-      throw new TallyError("MEMPOOL_FULL", undefined, { txs: this.byHash.size, bytes: this.bytes });
+    if (this.pooled.size + this.inFlight.size >= this.limits.txsMax || this.bytes + env.bytes.length > this.limits.bytesMax) {
+      throw new TallyError("MEMPOOL_FULL", undefined, { txs: this.pooled.size + this.inFlight.size, bytes: this.bytes });
     }
-    if ((queue?.count ?? 0) >= this.limits.txsPerAccountMax) {
+    if ((queue?.pooled ?? 0) + (queue?.inFlight ?? 0) >= this.limits.txsPerAccountMax) {
       throw new TallyError("ACCOUNT_QUEUE_FULL", undefined, { max: this.limits.txsPerAccountMax });
     }
-    this.byHash.set(env.hashHex, env);
+    this.pooled.set(env.hashHex, env);
     this.bytes += env.bytes.length;
-    if (queue === undefined) this.accounts.set(env.sender, { nextNonce: env.tx.nonce + 1, count: 1 });
-    else {
+    if (queue === undefined) {
+      this.accounts.set(env.sender, { nextNonce: env.tx.nonce + 1, pooled: 1, inFlight: 0, includedNextNonce: undefined });
+    } else {
       queue.nextNonce = env.tx.nonce + 1;
-      queue.count++;
+      queue.pooled++;
     }
   }
 
-  /** The oldest transactions, within the block limits. They stay pooled until `remove`. */
+  /** Moves the oldest pooled transactions, within the block limits, into flight. */
   take(txsMax: number, bytesMax: number): TxEnvelope[] {
     const out: TxEnvelope[] = [];
     let bytes = 0;
-    for (const env of this.byHash.values()) {
+    for (const env of this.pooled.values()) {
       if (out.length >= txsMax || bytes + env.bytes.length > bytesMax) break;
       out.push(env);
       bytes += env.bytes.length;
+    }
+    for (const env of out) {
+      this.pooled.delete(env.hashHex);
+      this.inFlight.add(env.hashHex);
+      this.bytes -= env.bytes.length;
+      const queue = this.accounts.get(env.sender);
+      assert(queue !== undefined, "pooled transaction without account queue");
+      queue.pooled--;
+      queue.inFlight++;
     }
     return out;
   }
 
   /**
-   * Drops committed or unexecutable transactions. An account whose transaction was dropped without
-   * being committed loses its later pending transactions too: their nonces can no longer follow.
+   * After a block executed: transactions it left out are forgotten, and so are their accounts' later
+   * pooled transactions (their nonces can no longer follow); such an account's next nonce falls back
+   * to the one after its last included transaction, or to committed state.
    */
-  remove(envs: readonly TxEnvelope[], invalidated: readonly TxEnvelope[] = []): void {
-    for (const env of envs) this.drop(env);
-    const broken = new Set(invalidated.map((e) => e.sender));
-    for (const env of invalidated) this.drop(env);
-    if (broken.size === 0) return;
-    for (const env of [...this.byHash.values()]) if (broken.has(env.sender)) this.drop(env);
-    for (const sender of broken) this.accounts.delete(sender);
+  executed(included: readonly TxEnvelope[], skipped: readonly TxEnvelope[]): TxEnvelope[] {
+    for (const env of included) {
+      const queue = this.accounts.get(env.sender);
+      if (queue !== undefined) queue.includedNextNonce = env.tx.nonce + 1;
+    }
+    if (skipped.length === 0) return [];
+    const broken = new Set<string>();
+    for (const env of skipped) {
+      if (!this.inFlight.delete(env.hashHex)) continue;
+      broken.add(env.sender);
+      const queue = this.accounts.get(env.sender);
+      if (queue !== undefined) queue.inFlight--;
+    }
+    const dropped: TxEnvelope[] = [];
+    for (const env of [...this.pooled.values()]) {
+      if (!broken.has(env.sender)) continue;
+      this.pooled.delete(env.hashHex);
+      this.bytes -= env.bytes.length;
+      dropped.push(env);
+    }
+    for (const sender of broken) {
+      const queue = this.accounts.get(sender);
+      if (queue === undefined) continue;
+      queue.pooled = 0;
+      if (queue.inFlight === 0 || queue.includedNextNonce === undefined) this.accounts.delete(sender);
+      else queue.nextNonce = queue.includedNextNonce;
+    }
+    return dropped;
   }
 
-  private drop(env: TxEnvelope): void {
-    if (!this.byHash.delete(env.hashHex)) return;
-    this.bytes -= env.bytes.length;
-    const queue = this.accounts.get(env.sender);
-    if (queue === undefined) return;
-    queue.count--;
-    if (queue.count === 0) this.accounts.delete(env.sender);
+  /** The block holding these transactions is durable: they are no longer this pool's concern. */
+  committed(included: readonly TxEnvelope[]): void {
+    for (const env of included) {
+      if (!this.inFlight.delete(env.hashHex)) continue;
+      const queue = this.accounts.get(env.sender);
+      if (queue === undefined) continue;
+      queue.inFlight--;
+      if (queue.inFlight === 0) {
+        queue.includedNextNonce = undefined;
+        if (queue.pooled === 0) this.accounts.delete(env.sender);
+      }
+    }
   }
 }

@@ -15,6 +15,7 @@ import { Mempool } from "./mempool.js";
 import { NodeMetrics } from "./metrics.js";
 import { BlockProducer } from "./producer.js";
 import { ChainStore } from "./storage/chain-store.js";
+import { defaultVerifyWorkers, VerifyPool } from "./verify/pool.js";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -39,6 +40,7 @@ export class TallyNode {
     private readonly store: ChainStore,
     private readonly producer: BlockProducer | undefined,
     private readonly api: FastifyInstance,
+    private readonly verifier: VerifyPool,
     private readonly lock: DirLock,
     private readonly log: Logger,
   ) {}
@@ -55,7 +57,13 @@ export class TallyNode {
     const lock = acquireDirLock(options.dataDir);
     const store = ChainStore.open(options.dataDir);
     const mempool = new Mempool();
-    const chain = await Chain.open(genesis, store, mempool, metrics, subsystemLogger(root, "chain"));
+    const verifier = new VerifyPool(
+      genesis.suite,
+      genesis.doc.chainId,
+      config.verifyWorkers ?? defaultVerifyWorkers(),
+      subsystemLogger(root, "verify"),
+    );
+    const chain = await Chain.open(genesis, store, mempool, metrics, subsystemLogger(root, "chain"), verifier);
 
     let producer: BlockProducer | undefined;
     const isValidator = validatorIndex(genesis.validators, key.publicKey) >= 0;
@@ -73,8 +81,11 @@ export class TallyNode {
     );
     await api.listen({ host: config.api.host, port: config.api.port });
     producer?.start();
-    const node = new TallyNode(chain, mempool, metrics, store, producer, api, lock, log);
-    log.info({ api: node.apiUrl, height: chain.head.height, chainId: genesis.doc.chainId }, "node started");
+    const node = new TallyNode(chain, mempool, metrics, store, producer, api, verifier, lock, log);
+    log.info(
+      { api: node.apiUrl, height: chain.head.height, chainId: genesis.doc.chainId, verifyWorkers: verifier.workers },
+      "node started",
+    );
     return node;
   }
 
@@ -89,6 +100,7 @@ export class TallyNode {
     this.log.info("node stopping");
     await this.api.close();
     await this.producer?.stop();
+    await this.verifier.close();
     await this.store.close();
     this.lock.release();
     this.log.info("node stopped");

@@ -86,14 +86,20 @@ export class BlockProducer {
   private async run(): Promise<void> {
     const { blockIntervalMs, emptyBlocks, blockTxsMax, blockBytesMax } = this.options;
     this.log.info({ height: this.chain.head.height, blockIntervalMs, emptyBlocks }, "block production started");
+    // Blocks being written while the next one executes (spec/storage.md §pipelining).
+    const writing: Promise<unknown>[] = [];
     while (this.running) {
       if (blockIntervalMs > 0) await this.sleep(blockIntervalMs, false);
       else if (this.mempool.size === 0) await this.sleep(0, true);
       if (!this.running) break;
       const txs = this.mempool.take(blockTxsMax, blockBytesMax);
       if (txs.length === 0 && !emptyBlocks) continue;
-      await this.chain.produceBlock(txs, this.key, this.clock.now());
+      writing.push(this.chain.produceBlock(txs, this.key, this.clock.now()));
+      while (writing.length >= LIMITS.unflushedBlocksMax) await writing.shift();
+      // Let admissions that queued up while this block executed reach the pool before the next one.
+      await new Promise((resolve) => setImmediate(resolve));
     }
+    await Promise.all(writing);
     this.log.info("block production stopped");
   }
 }

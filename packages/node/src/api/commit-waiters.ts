@@ -1,5 +1,5 @@
 /** Requests waiting for their transactions to commit, resolved from the chain's commit events. */
-import { LIMITS, TallyError, type TxResult } from "@tally/core";
+import { fromHex, LIMITS, TallyError, type TxResult } from "@tally/core";
 import type { Chain, CommittedBlockEvent } from "../chain.js";
 import type { NodeMetrics } from "../metrics.js";
 
@@ -13,14 +13,18 @@ export class CommitWaiters {
   private count = 0;
 
   constructor(
-    chain: Chain,
+    private readonly chain: Chain,
     private readonly metrics: NodeMetrics,
   ) {
     chain.on("committed", (event) => this.onCommitted(event));
   }
 
-  /** Must be called in the same tick as the transaction's admission, so no commit can slip between. */
+  /** Resolves when the transaction commits, is dropped, or the timeout passes; at once if already committed. */
   wait(hashHex: string, timeoutMs: number): Promise<CommitOutcome> {
+    const committed = this.chain.tx(fromHex(hashHex));
+    if (committed !== undefined) {
+      return Promise.resolve({ kind: "committed", height: committed.height, index: committed.index, result: committed.result });
+    }
     if (this.count >= LIMITS.apiCommitWaitersMax) {
       throw new TallyError("TOO_LARGE", "too many requests waiting for commits", { max: LIMITS.apiCommitWaitersMax });
     }

@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   MEMPOOL_FULL: 429,
   ACCOUNT_QUEUE_FULL: 429,
   NODE_STOPPING: 503,
+  BUSY: 503,
   TIMEOUT: 504,
   INTERNAL: 500,
 };

@@ -105,10 +105,11 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
     metrics.apiRequestSeconds.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  const submit = (txHex: string): TxEnvelope => {
-    const env = chain.admit(fromHex(txHex));
-    deps.onAdmitted();
-    return env;
+  /** Admits transactions (hex) in arrival order; wakes block production if any was admitted. */
+  const submit = async (txsHex: readonly string[]): Promise<Array<TxEnvelope | TallyError>> => {
+    const outcomes = await chain.submit(txsHex.map((h) => fromHex(h)));
+    if (outcomes.some((o) => !(o instanceof TallyError))) deps.onAdmitted();
+    return outcomes;
   };
 
   app.get("/health", { schema: { hide: true } }, async () => ({ ok: true }));
@@ -131,7 +132,7 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
       height: head.height,
       latestHash: toHex(head.hash),
       latestTimeMs: head.timeMs,
-      stateRoot: toHex(head.stateRoot),
+      stateRoot: toHex(head.stateRoot.hash),
       validators: chain.genesis.validators.validators.length,
       modules: chain.engine.moduleNames(),
     };
@@ -155,7 +156,9 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
     },
     async (req, reply) => {
       const body = req.body as { tx: string; wait: boolean; timeoutMs: number };
-      const env = submit(body.tx);
+      const [env] = await submit([body.tx]);
+      if (env === undefined) throw new TallyError("INTERNAL", "no admission outcome");
+      if (env instanceof TallyError) throw env;
       if (!body.wait) return reply.status(202).send({ hash: env.hashHex, status: "pending" });
       return outcomeJson(env.hashHex, await waiters.wait(env.hashHex, body.timeoutMs));
     },
@@ -181,16 +184,11 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
     },
     async (req) => {
       const body = req.body as { txs: string[]; wait: boolean; timeoutMs: number };
-      const admitted: Array<{ hash: string; wait?: Promise<CommitOutcome> } | { error: ReturnType<typeof errorBody>["error"] }> =
-        body.txs.map((txHex) => {
-          try {
-            const env = submit(txHex);
-            return body.wait ? { hash: env.hashHex, wait: waiters.wait(env.hashHex, body.timeoutMs) } : { hash: env.hashHex };
-          } catch (err) {
-            if (!(err instanceof TallyError)) throw err;
-            return errorBody(err);
-          }
-        });
+      const outcomes = await submit(body.txs);
+      const admitted = outcomes.map((o) => {
+        if (o instanceof TallyError) return errorBody(o);
+        return body.wait ? { hash: o.hashHex, wait: waiters.wait(o.hashHex, body.timeoutMs) } : { hash: o.hashHex };
+      });
       const results = await Promise.all(
         admitted.map(async (a) => {
           if ("error" in a) return a;

@@ -13,6 +13,8 @@ import {
   isTallyError,
   moduleKey,
   type SmtNodeReader,
+  type SmtRoot,
+  smtEmptyRoot,
   TallyError,
   type TxEnvelope,
   type TxEvent,
@@ -27,7 +29,7 @@ import { StateOverlay, type StateReader } from "./overlay.js";
 export interface BlockInput {
   readonly height: number;
   readonly timeMs: number;
-  readonly prevStateRoot: Uint8Array;
+  readonly prevStateRoot: SmtRoot;
   readonly txs: readonly TxEnvelope[];
 }
 
@@ -44,7 +46,7 @@ export interface BlockOutput {
   readonly results: TxResult[];
   readonly resultBytes: Uint8Array[];
   readonly stateWrites: StateWrite[];
-  readonly stateRoot: Uint8Array;
+  readonly stateRoot: SmtRoot;
   readonly smtNodes: Array<[Uint8Array, Uint8Array]>;
 }
 
@@ -78,11 +80,7 @@ export class ExecutionEngine {
   }
 
   /** State produced by the genesis document (height 0). */
-  genesisState(
-    genesis: Genesis,
-    reader: SmtNodeReader,
-    emptyRoot: Uint8Array,
-  ): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
+  genesisState(genesis: Genesis, reader: SmtNodeReader): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
     const overlay = new StateOverlay(() => null);
     for (const mod of this.modules.values()) {
       mod.initGenesis?.({
@@ -94,7 +92,7 @@ export class ExecutionEngine {
         },
       });
     }
-    return this.finish(overlay, reader, emptyRoot);
+    return this.finish(overlay, reader, smtEmptyRoot(), 0);
   }
 
   executeBlock(input: BlockInput, committed: StateReader, reader: SmtNodeReader): BlockOutput {
@@ -124,7 +122,7 @@ export class ExecutionEngine {
       skipped,
       results,
       resultBytes: results.map(encodeResult),
-      ...this.finish(block, reader, input.prevStateRoot),
+      ...this.finish(block, reader, input.prevStateRoot, input.height),
     };
   }
 
@@ -170,19 +168,17 @@ export class ExecutionEngine {
     }
   }
 
+  /** Applies the overlay's writes to the state tree; `version` (the height) names the tree nodes it creates. */
   private finish(
     overlay: StateOverlay,
     reader: SmtNodeReader,
-    prevRoot: Uint8Array,
+    prevRoot: SmtRoot,
+    version: number,
   ): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
     const hash = this.suite.hash;
-    const stateWrites: StateWrite[] = overlay.entries().map((e) => ({
-      key: e.key,
-      value: e.value,
-      valueHash: e.value === null ? null : hash(e.value),
-    }));
-    const updates = stateWrites.map((w) => ({ path: hash(w.key), valueHash: w.valueHash }));
-    const { root, newNodes } = applySmtUpdates(hash, reader, prevRoot, updates);
+    const stateWrites: StateWrite[] = overlay.entries();
+    const updates = stateWrites.map((w) => ({ path: hash(w.key), valueHash: w.value === null ? null : hash(w.value), value: w.value }));
+    const { root, newNodes } = applySmtUpdates(hash, reader, prevRoot, updates, version);
     return { stateWrites, stateRoot: root, smtNodes: newNodes };
   }
 }

@@ -19,10 +19,14 @@ export enum Bucket {
   txByHash = 7,
   /** state key -> latest value (reads and range scans) */
   stateLatest = 8,
-  /** sparse Merkle node hash -> node bytes (immutable, content-addressed) */
+  /**
+   * sparse Merkle node ref (height u64 BE || sequence u32 BE) -> node record (spec/proofs.md §storage).
+   * Refs grow in write order, so a block's nodes are appended rather than scattered over the B-tree.
+   */
   smtNode = 9,
-  /** H(value) -> value (so a value can be served with its proof at any height) */
-  stateValueByHash = 10,
+  // 10: retired before release (values by hash; values now live in leaf records).
+  /** height u64 BE -> ref of the state tree's root after that height (empty: the tree is empty) */
+  smtRootRef = 11,
 }
 
 export enum MetaKey {
@@ -30,6 +34,6 @@ export enum MetaKey {
   head = "head",
   /** genesis hash the database was created for */
   genesisHash = "genesis",
-  /** state root after genesis (height 0) */
+  /** state root hash after genesis (height 0) */
   genesisStateRoot = "genesis-state-root",
 }

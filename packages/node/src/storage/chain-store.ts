@@ -18,6 +18,7 @@ import {
   encodeHeader,
   plainBytes,
   type SmtNodeReader,
+  type SmtRoot,
   type Value,
 } from "@tally/core";
 import { type Database, open, type RootDatabase } from "lmdb";
@@ -28,7 +29,6 @@ export interface StateWrite {
   readonly key: Uint8Array;
   /** null deletes the key. */
   readonly value: Uint8Array | null;
-  readonly valueHash: Uint8Array | null;
 }
 
 export interface BlockCommit {
@@ -38,12 +38,13 @@ export interface BlockCommit {
   readonly results: readonly Uint8Array[];
   readonly commit: CommitCertificate;
   readonly stateWrites: readonly StateWrite[];
+  readonly stateRoot: SmtRoot;
   readonly smtNodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>;
 }
 
 export interface GenesisCommit {
   readonly genesisHash: Uint8Array;
-  readonly stateRoot: Uint8Array;
+  readonly stateRoot: SmtRoot;
   readonly stateWrites: readonly StateWrite[];
   readonly smtNodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>;
 }
@@ -118,12 +119,15 @@ export class ChainStore implements SmtNodeReader {
     return this.get(bucketKey(Bucket.stateLatest, key));
   }
 
-  valueByHash(hash: Uint8Array): Uint8Array | undefined {
-    return this.get(bucketKey(Bucket.stateValueByHash, hash));
+  getNode(ref: Uint8Array): Uint8Array | undefined {
+    return this.get(bucketKey(Bucket.smtNode, ref));
   }
 
-  getNode(hash: Uint8Array): Uint8Array | undefined {
-    return this.get(bucketKey(Bucket.smtNode, hash));
+  /** The state tree root after `height` (0: genesis), or undefined if that height is not stored. */
+  stateRoot(height: number, rootHash: Uint8Array): SmtRoot | undefined {
+    const ref = this.get(heightKey(Bucket.smtRootRef, height));
+    if (ref === undefined) return undefined;
+    return { hash: rootHash, ref: ref.length === 0 ? null : ref };
   }
 
   /** Latest values of keys starting with `prefix`, in key order, at most `limit`, after `after` if given. */
@@ -139,24 +143,26 @@ export class ChainStore implements SmtNodeReader {
     }
   }
 
-  private putState(writes: readonly StateWrite[], nodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): void {
+  private putState(
+    height: number,
+    writes: readonly StateWrite[],
+    root: SmtRoot,
+    nodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>,
+  ): void {
     for (const w of writes) {
       const key = bucketKey(Bucket.stateLatest, w.key);
-      if (w.value === null) {
-        this.raw.remove(key);
-      } else {
-        this.raw.put(key, Buffer.from(w.value));
-        if (w.valueHash !== null) this.raw.put(bucketKey(Bucket.stateValueByHash, w.valueHash), Buffer.from(w.value));
-      }
+      if (w.value === null) this.raw.remove(key);
+      else this.raw.put(key, Buffer.from(w.value));
     }
-    for (const [hash, bytes] of nodes) this.raw.put(bucketKey(Bucket.smtNode, hash), Buffer.from(bytes));
+    for (const [ref, record] of nodes) this.raw.put(bucketKey(Bucket.smtNode, ref), Buffer.from(record));
+    this.raw.put(heightKey(Bucket.smtRootRef, height), Buffer.from(root.ref ?? new Uint8Array(0)));
   }
 
   async commitGenesis(g: GenesisCommit): Promise<void> {
     await this.db.transaction(() => {
-      this.putState(g.stateWrites, g.smtNodes);
+      this.putState(0, g.stateWrites, g.stateRoot, g.smtNodes);
       this.raw.put(metaKey(MetaKey.genesisHash), Buffer.from(g.genesisHash));
-      this.raw.put(metaKey(MetaKey.genesisStateRoot), Buffer.from(g.stateRoot));
+      this.raw.put(metaKey(MetaKey.genesisStateRoot), Buffer.from(g.stateRoot.hash));
       this.raw.put(metaKey(MetaKey.head), u64(0));
     });
     await this.db.flushed;
@@ -166,7 +172,7 @@ export class ChainStore implements SmtNodeReader {
   async commitBlock(c: BlockCommit): Promise<void> {
     const { height } = c.block.header;
     await this.db.transaction(() => {
-      this.putState(c.stateWrites, c.smtNodes);
+      this.putState(height, c.stateWrites, c.stateRoot, c.smtNodes);
       this.raw.put(heightKey(Bucket.header, height), Buffer.from(encodeHeader(c.block.header)));
       this.raw.put(heightKey(Bucket.block, height), Buffer.from(encodeBlock(c.block)));
       this.raw.put(heightKey(Bucket.commit, height), Buffer.from(encodeCommit(c.commit)));
