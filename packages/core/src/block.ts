@@ -1,7 +1,7 @@
 /** Block headers, blocks and commit certificates (spec/block.md). */
 import { equalBytes } from "./bytes.js";
 import type { CryptoSuite } from "./crypto/suite.js";
-import { decode, encode, type Value } from "./encoding.js";
+import { decode, encode, isValueMap, type Value } from "./encoding.js";
 import { TallyError } from "./errors.js";
 import { LIMITS } from "./limits.js";
 import type { ValidatorSet } from "./validators.js";
@@ -83,12 +83,8 @@ const isBytes = (v: Value | undefined): boolean => v instanceof Uint8Array;
 const isUint = (v: Value | undefined): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isString = (v: Value | undefined): boolean => typeof v === "string";
 
-function isRecord(v: unknown): v is Record<string, Value> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
-
 export function headerFromValue(value: Value): BlockHeader {
-  if (!isRecord(value) || Object.keys(value).length !== 10) throw new TallyError("BAD_ENCODING", "header must be a 10-field map");
+  if (!isValueMap(value) || Object.keys(value).length !== 10) throw new TallyError("BAD_ENCODING", "header must be a 10-field map");
   return {
     chainId: field(value, "chainId", isString, "a string"),
     height: field(value, "height", isUint, "an unsigned integer"),
@@ -113,7 +109,7 @@ export function encodeBlock(block: Block): Uint8Array {
 
 export function decodeBlock(bytes: Uint8Array): Block {
   const value = decode(bytes);
-  if (!isRecord(value) || !Array.isArray(value.txs)) throw new TallyError("BAD_ENCODING", "block must be {header, txs}");
+  if (!isValueMap(value) || !Array.isArray(value.txs)) throw new TallyError("BAD_ENCODING", "block must be {header, txs}");
   const txs = value.txs as Value[];
   if (txs.length > LIMITS.blockTxsMax || !txs.every((t) => t instanceof Uint8Array)) {
     throw new TallyError("BAD_ENCODING", "block txs must be at most blockTxsMax byte strings");
@@ -135,7 +131,7 @@ export function commitToValue(c: CommitCertificate): Value {
 }
 
 export function commitFromValue(value: Value): CommitCertificate {
-  if (!isRecord(value) || !Array.isArray(value.signatures)) throw new TallyError("BAD_ENCODING", "commit must be a map");
+  if (!isValueMap(value) || !Array.isArray(value.signatures)) throw new TallyError("BAD_ENCODING", "commit must be a map");
   const sigs = value.signatures as Value[];
   if (sigs.length > LIMITS.validatorsMax) throw new TallyError("BAD_ENCODING", "too many commit signatures");
   return {

@@ -97,3 +97,14 @@ export function decode<T extends Value = Value>(bytes: Uint8Array, maxBytes: num
   }
   return value;
 }
+
+/** A decoded CBOR map (a plain object of the data model), as opposed to bytes, arrays or scalars. */
+export function isValueMap(value: unknown): value is { readonly [key: string]: Value } {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** Exactly these keys, no more: decoders use it so one value has one accepted shape. */
+export function hasExactKeys(map: { readonly [key: string]: Value }, keys: readonly string[]): boolean {
+  const own = Object.keys(map);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(map, k));
+}

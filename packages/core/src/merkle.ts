@@ -4,7 +4,7 @@
  * The hash function is a parameter because it is chosen per chain (SHA-256 or SM3).
  */
 import { equalBytes } from "./bytes.js";
-import type { Value } from "./encoding.js";
+import { hasExactKeys, isValueMap, type Value } from "./encoding.js";
 import { TallyError } from "./errors.js";
 
 /** The chain's hash function; the output is always 32 bytes. */
@@ -142,15 +142,6 @@ export function verifyMerkleProof(hash: HashFn, root: Uint8Array, leaf: Uint8Arr
   return sn === 0 && equalBytes(r, root);
 }
 
-function isRecord(value: unknown): value is { readonly [key: string]: Value } {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
-}
-
-function hasExactKeys(record: { readonly [key: string]: Value }, keys: readonly string[]): boolean {
-  const own = Object.keys(record);
-  return own.length === keys.length && keys.every((k) => Object.hasOwn(record, k));
-}
-
 /** Encoded form (spec/proofs.md §1.4): `{ index, total, siblings: [bytes32, ...] }`. */
 export function encodeMerkleProof(proof: MerkleProof): Value {
   return { index: proof.index, total: proof.total, siblings: proof.siblings.map((s) => new Uint8Array(s)) };
@@ -158,7 +149,7 @@ export function encodeMerkleProof(proof: MerkleProof): Value {
 
 /** Throws TallyError BAD_PROOF unless `value` has exactly the encoded shape. */
 export function decodeMerkleProof(value: Value): MerkleProof {
-  if (!isRecord(value) || !hasExactKeys(value, ["index", "total", "siblings"])) {
+  if (!isValueMap(value) || !hasExactKeys(value, ["index", "total", "siblings"])) {
     throw new TallyError("BAD_PROOF", "merkle proof must be a map of index, total, siblings");
   }
   const { index, total, siblings } = value;

@@ -14,7 +14,7 @@
  * they create and the caller stores them, so every old root stays readable and provable.
  */
 import { compareBytes, equalBytes, toHex } from "./bytes.js";
-import type { Value } from "./encoding.js";
+import { hasExactKeys, isValueMap, type Value } from "./encoding.js";
 import { assert, TallyError } from "./errors.js";
 import type { HashFn } from "./merkle.js";
 
@@ -492,15 +492,6 @@ export function verifySmtProof(hash: HashFn, root: Uint8Array, key: Uint8Array, 
   return verifySmtPathProof(hash, root, hash(key), value === null ? null : hash(value), proof);
 }
 
-function isRecord(value: unknown): value is { readonly [key: string]: Value } {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
-}
-
-function hasExactKeys(record: { readonly [key: string]: Value }, keys: readonly string[]): boolean {
-  const own = Object.keys(record);
-  return own.length === keys.length && keys.every((k) => Object.hasOwn(record, k));
-}
-
 /**
  * Encoded form (spec/proofs.md §2.5): `{ depth, bitmap, siblings, leaf }`. Most siblings deep in a sparse
  * tree are empty, so only non-empty ones are listed and `bitmap` (⌈depth/8⌉ bytes, bit i MSB-first) marks
@@ -526,7 +517,7 @@ function badProof(message: string): TallyError {
 
 /** Throws TallyError BAD_PROOF unless `value` is exactly the canonical encoded shape. */
 export function decodeSmtProof(value: Value): SmtProof {
-  if (!isRecord(value) || !hasExactKeys(value, ["depth", "bitmap", "siblings", "leaf"])) {
+  if (!isValueMap(value) || !hasExactKeys(value, ["depth", "bitmap", "siblings", "leaf"])) {
     throw badProof("SMT proof must be a map of depth, bitmap, siblings, leaf");
   }
   const { depth, bitmap, siblings, leaf } = value;
@@ -555,7 +546,7 @@ export function decodeSmtProof(value: Value): SmtProof {
   }
   if (next !== listed.length) throw badProof("SMT proof lists more siblings than its bitmap marks");
   if (leaf === null) return { siblings: out, leaf: null };
-  if (!isRecord(leaf) || !hasExactKeys(leaf, ["path", "valueHash"]) || !isHash(leaf.path) || !isHash(leaf.valueHash)) {
+  if (!isValueMap(leaf) || !hasExactKeys(leaf, ["path", "valueHash"]) || !isHash(leaf.path) || !isHash(leaf.valueHash)) {
     throw badProof("SMT proof leaf must be null or a map of 32-byte path and valueHash");
   }
   return { siblings: out, leaf: { path: new Uint8Array(leaf.path), valueHash: new Uint8Array(leaf.valueHash) } };

@@ -1,4 +1,5 @@
 /** Builds small, fully valid chains in memory for core tests: genesis, signed txs, blocks, commits, receipts. */
+import assert from "node:assert/strict";
 import {
   addressOf,
   applySmtUpdates,
@@ -23,6 +24,7 @@ import {
   signTx,
   smtEmptyRoot,
   smtProve,
+  TallyError,
   toHex,
 } from "../src/index.js";
 
@@ -115,4 +117,15 @@ export function notarisedReceipt(chain: TestChain, digest: Uint8Array, signers =
     resultProof: merkleProof(suite.hash, [result], 0),
     state: { key, value: record, proof: smtProve(reader, root, suite.hash(key)).proof },
   };
+}
+
+/** The TallyError code `fn` throws, or "none". Any other exception fails the test. */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof TallyError, `expected a TallyError, got ${String(err)}`);
+    return err.code;
+  }
+  return "none";
 }

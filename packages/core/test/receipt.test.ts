@@ -11,17 +11,7 @@ import {
   verifyEvidenceReceiptFile,
   verifyReceipt,
 } from "../src/index.js";
-import { commitBy, makeChain, notarisedReceipt } from "./fixtures.js";
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TallyError, `expected a TallyError, got ${String(err)}`);
-    return err.code;
-  }
-  return "none";
-}
+import { commitBy, errorCode, makeChain, notarisedReceipt } from "./fixtures.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`receipts (${suite})`, () => {
@@ -41,7 +31,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
       for (let i = 0; i < bytes.length; i++) {
         const altered = Uint8Array.from(bytes);
         altered[i] = (altered[i] as number) ^ 0x01;
-        const c = code(() => verifyReceipt(chain.genesis, decodeReceipt(altered)));
+        const c = errorCode(() => verifyReceipt(chain.genesis, decodeReceipt(altered)));
         assert.equal(c, "BAD_RECEIPT", `byte ${i} altered: ${c}`);
       }
     });
@@ -49,7 +39,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
     test("a receipt is refused by another chain's genesis", () => {
       const other = makeChain(suite);
       assert.equal(
-        code(() => verifyReceipt(other.genesis, receipt)),
+        errorCode(() => verifyReceipt(other.genesis, receipt)),
         "BAD_RECEIPT",
       );
     });
@@ -61,16 +51,16 @@ for (const suite of ["ed25519", "sm2"] as const) {
       assert.equal(summary.digest, toHex(digest));
       assert.equal(summary.hashAlgorithm, suite === "sm2" ? "sm3" : "sha256");
       assert.equal(
-        code(() => verifyEvidenceReceiptFile(chain.genesis, text, new TextEncoder().encode("exhibit B"))),
+        errorCode(() => verifyEvidenceReceiptFile(chain.genesis, text, new TextEncoder().encode("exhibit B"))),
         "BAD_RECEIPT",
       );
       // Layout and summary are part of what is verified.
       assert.equal(
-        code(() => verifyEvidenceReceiptFile(chain.genesis, text.replace("\n", "\r\n"))),
+        errorCode(() => verifyEvidenceReceiptFile(chain.genesis, text.replace("\n", "\r\n"))),
         "BAD_RECEIPT",
       );
       assert.equal(
-        code(() => verifyEvidenceReceiptFile(chain.genesis, text.replace(`"height": 1`, `"height": 2`))),
+        errorCode(() => verifyEvidenceReceiptFile(chain.genesis, text.replace(`"height": 1`, `"height": 2`))),
         "BAD_RECEIPT",
       );
     });
@@ -87,7 +77,7 @@ describe("commit certificates", () => {
     verifyCommit(chain.suite, chain.genesis.validators, header, commitBy(chain, header, [a, b, c]));
     verifyCommit(chain.suite, chain.genesis.validators, header, commitBy(chain, header, [a, b, c, d]));
     assert.equal(
-      code(() => verifyCommit(chain.suite, chain.genesis.validators, header, commitBy(chain, header, [a, b]))),
+      errorCode(() => verifyCommit(chain.suite, chain.genesis.validators, header, commitBy(chain, header, [a, b]))),
       "BAD_COMMIT",
     );
   });
@@ -96,7 +86,7 @@ describe("commit certificates", () => {
     const good = commitBy(chain, header, [a, b, c]);
     const dup = { ...good, signatures: [...good.signatures.slice(0, 2), good.signatures[0] as (typeof good.signatures)[number]] };
     assert.equal(
-      code(() => verifyCommit(chain.suite, chain.genesis.validators, header, dup)),
+      errorCode(() => verifyCommit(chain.suite, chain.genesis.validators, header, dup)),
       "BAD_COMMIT",
     );
     const outsider = {
@@ -107,16 +97,16 @@ describe("commit certificates", () => {
       ],
     };
     assert.equal(
-      code(() => verifyCommit(chain.suite, chain.genesis.validators, header, outsider)),
+      errorCode(() => verifyCommit(chain.suite, chain.genesis.validators, header, outsider)),
       "BAD_COMMIT",
     );
     const wrongRound = { ...commitBy(chain, header, [a, b, c], 0), round: 1 };
     assert.equal(
-      code(() => verifyCommit(chain.suite, chain.genesis.validators, header, wrongRound)),
+      errorCode(() => verifyCommit(chain.suite, chain.genesis.validators, header, wrongRound)),
       "BAD_COMMIT",
     );
     assert.equal(
-      code(() => verifyCommit(chain.suite, chain.genesis.validators, header, { ...good, height: 2 })),
+      errorCode(() => verifyCommit(chain.suite, chain.genesis.validators, header, { ...good, height: 2 })),
       "BAD_COMMIT",
     );
   });
@@ -127,7 +117,7 @@ describe("commit certificates", () => {
     const [big, s1, s2, s3] = weighted.validators as [typeof chain.admin, typeof chain.admin, typeof chain.admin, typeof chain.admin];
     verifyCommit(weighted.suite, weighted.genesis.validators, r.header, commitBy(weighted, r.header, [big]));
     assert.equal(
-      code(() => verifyCommit(weighted.suite, weighted.genesis.validators, r.header, commitBy(weighted, r.header, [s1, s2, s3]))),
+      errorCode(() => verifyCommit(weighted.suite, weighted.genesis.validators, r.header, commitBy(weighted, r.header, [s1, s2, s3]))),
       "BAD_COMMIT",
     );
   });

@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { decode, decodeTx, encode, encodeTx, getSuite, signTx, TallyError, txSignBytes, verifyTxBytes } from "../src/index.js";
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TallyError, String(err));
-    return err.code;
-  }
-  return "none";
-}
+import { decode, decodeTx, encode, encodeTx, getSuite, signTx, txSignBytes, verifyTxBytes } from "../src/index.js";
+import { errorCode } from "./fixtures.js";
 
 for (const id of ["ed25519", "sm2"] as const) {
   describe(`transactions (${id})`, () => {
@@ -31,26 +22,26 @@ for (const id of ["ed25519", "sm2"] as const) {
     test("wrong chain, other suite, bad signature and tampered fields are refused", () => {
       const { bytes, tx } = signTx(suite, key, body);
       assert.equal(
-        code(() => verifyTxBytes(suite, "c2", bytes)),
+        errorCode(() => verifyTxBytes(suite, "c2", bytes)),
         "WRONG_CHAIN",
       );
       const foreign = signTx(other, other.generateKeyPair(), body).bytes;
       assert.equal(
-        code(() => verifyTxBytes(suite, "c1", foreign)),
+        errorCode(() => verifyTxBytes(suite, "c1", foreign)),
         "WRONG_SUITE",
       );
       const sig = Uint8Array.from(tx.signature);
       sig[5] = (sig[5] as number) ^ 0x80;
       assert.equal(
-        code(() => verifyTxBytes(suite, "c1", encodeTx({ ...tx, signature: sig }))),
+        errorCode(() => verifyTxBytes(suite, "c1", encodeTx({ ...tx, signature: sig }))),
         "BAD_SIGNATURE",
       );
       assert.equal(
-        code(() => verifyTxBytes(suite, "c1", encodeTx({ ...tx, nonce: 4 }))),
+        errorCode(() => verifyTxBytes(suite, "c1", encodeTx({ ...tx, nonce: 4 }))),
         "BAD_SIGNATURE",
       );
       assert.equal(
-        code(() => verifyTxBytes(suite, "c1", encodeTx({ ...tx, method: "other" }))),
+        errorCode(() => verifyTxBytes(suite, "c1", encodeTx({ ...tx, method: "other" }))),
         "BAD_SIGNATURE",
       );
     });
@@ -59,31 +50,31 @@ for (const id of ["ed25519", "sm2"] as const) {
       const { tx } = signTx(suite, key, body);
       const arr = decode(encodeTx(tx)) as unknown[];
       assert.equal(
-        code(() => decodeTx(encode([2, ...arr.slice(1)] as never))),
+        errorCode(() => decodeTx(encode([2, ...arr.slice(1)] as never))),
         "BAD_TX",
       );
       assert.equal(
-        code(() => decodeTx(encode(arr.slice(0, 7) as never))),
+        errorCode(() => decodeTx(encode(arr.slice(0, 7) as never))),
         "BAD_TX",
       );
       assert.equal(
-        code(() => decodeTx(encode([1, "c1", tx.signer, -1, "evidence", "notarize", null, tx.signature]))),
+        errorCode(() => decodeTx(encode([1, "c1", tx.signer, -1, "evidence", "notarize", null, tx.signature]))),
         "BAD_TX",
       );
       assert.equal(
-        code(() => decodeTx(encode([1, "c1", tx.signer, 0, "Evidence", "notarize", null, tx.signature]))),
+        errorCode(() => decodeTx(encode([1, "c1", tx.signer, 0, "Evidence", "notarize", null, tx.signature]))),
         "BAD_TX",
       );
       assert.equal(
-        code(() => decodeTx(new Uint8Array(70_000))),
+        errorCode(() => decodeTx(new Uint8Array(70_000))),
         "TOO_LARGE",
       );
       assert.equal(
-        code(() => signTx(suite, key, { ...body, args: { blob: new Uint8Array(61 * 1024) } })),
+        errorCode(() => signTx(suite, key, { ...body, args: { blob: new Uint8Array(61 * 1024) } })),
         "TOO_LARGE",
       );
       assert.equal(
-        code(() => signTx(other, key, body)),
+        errorCode(() => signTx(other, key, body)),
         "WRONG_SUITE",
       );
     });
