@@ -13,6 +13,8 @@ export interface BlockHeader {
   readonly timeMs: number;
   /** Hash of the previous header; for height 1, the genesis hash. */
   readonly prevHash: Uint8Array;
+  /** Number of transactions: binds the leaf count that Merkle proofs under txRoot and resultsRoot use. */
+  readonly txCount: number;
   /** List Merkle root over the block's encoded transactions. */
   readonly txRoot: Uint8Array;
   /** Sparse Merkle root of the state after executing this block. */
@@ -55,6 +57,7 @@ function headerValue(h: BlockHeader): Value {
     height: h.height,
     timeMs: h.timeMs,
     prevHash: h.prevHash,
+    txCount: h.txCount,
     txRoot: h.txRoot,
     stateRoot: h.stateRoot,
     resultsRoot: h.resultsRoot,
@@ -84,12 +87,13 @@ const isUint = (v: Value | undefined): boolean => typeof v === "number" && Numbe
 const isString = (v: Value | undefined): boolean => typeof v === "string";
 
 export function headerFromValue(value: Value): BlockHeader {
-  if (!isValueMap(value) || Object.keys(value).length !== 10) throw new TallyError("BAD_ENCODING", "header must be a 10-field map");
+  if (!isValueMap(value) || Object.keys(value).length !== 11) throw new TallyError("BAD_ENCODING", "header must be an 11-field map");
   return {
     chainId: field(value, "chainId", isString, "a string"),
     height: field(value, "height", isUint, "an unsigned integer"),
     timeMs: field(value, "timeMs", isUint, "an unsigned integer"),
     prevHash: field(value, "prevHash", isBytes32, "32 bytes"),
+    txCount: field(value, "txCount", isUint, "an unsigned integer"),
     txRoot: field(value, "txRoot", isBytes32, "32 bytes"),
     stateRoot: field(value, "stateRoot", isBytes32, "32 bytes"),
     resultsRoot: field(value, "resultsRoot", isBytes32, "32 bytes"),
@@ -114,7 +118,10 @@ export function decodeBlock(bytes: Uint8Array): Block {
   if (txs.length > LIMITS.blockTxsMax || !txs.every((t) => t instanceof Uint8Array)) {
     throw new TallyError("BAD_ENCODING", "block txs must be at most blockTxsMax byte strings");
   }
-  return { header: headerFromValue(value.header as Value), txs: txs as Uint8Array[] };
+  const header = headerFromValue(value.header as Value);
+  if (header.txCount !== txs.length)
+    throw new TallyError("BAD_ENCODING", "block holds another number of transactions than its header says");
+  return { header, txs: txs as Uint8Array[] };
 }
 
 export function precommitSignBytes(chainId: string, height: number, round: number, hash: Uint8Array): Uint8Array {

@@ -119,6 +119,10 @@ export function verifyReceipt(genesis: Genesis, receipt: Receipt): VerifiedRecei
   if (!verifyMerkleProof(suite.hash, header.txRoot, receipt.tx, receipt.txProof)) bad("transaction is not in the block");
   if (!verifyMerkleProof(suite.hash, header.resultsRoot, receipt.result, receipt.resultProof)) bad("result is not in the block");
   if (receipt.txProof.index !== receipt.resultProof.index) bad("result belongs to another transaction");
+  // The proofs' leaf counts are not covered by their paths (RFC 9162): the header's count binds them.
+  if (receipt.txProof.total !== header.txCount || receipt.resultProof.total !== header.txCount) {
+    bad("proof leaf count differs from the block's transaction count");
+  }
   let tx: SignedTx;
   let result: TxResult;
   try {

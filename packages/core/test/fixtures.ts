@@ -101,6 +101,7 @@ export function notarisedReceipt(chain: TestChain, digest: Uint8Array, signers =
     height,
     timeMs,
     prevHash: genesis.hash,
+    txCount: 1,
     txRoot: merkleRoot(suite.hash, [tx]),
     stateRoot: root.hash,
     resultsRoot: merkleRoot(suite.hash, [result]),

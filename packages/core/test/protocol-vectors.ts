@@ -50,6 +50,7 @@ export function computeVectors(suiteId: SuiteId, signatureFor?: (signBytes: Uint
     height: 1,
     timeMs: 1_700_000_001_000,
     prevHash: genesis.hash,
+    txCount: 1,
     txRoot: new Uint8Array(32).fill(1),
     stateRoot: new Uint8Array(32).fill(2),
     resultsRoot: new Uint8Array(32).fill(3),

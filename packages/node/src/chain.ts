@@ -303,6 +303,7 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       height,
       timeMs: blockTime,
       prevHash: parent.hash,
+      txCount: txBytes.length,
       txRoot: merkleRoot(suite.hash, txBytes),
       stateRoot: out.stateRoot.hash,
       resultsRoot: merkleRoot(suite.hash, out.resultBytes),
@@ -361,7 +362,11 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
 
   // ---- queries -------------------------------------------------------------------------------
 
+  // Queries stop at the durable head: LMDB makes a block readable when its write commits, which can
+  // be just before the flush that makes it durable, and nothing may be reported before that.
+
   blockAt(height: number): { header: BlockHeader; hash: Uint8Array; block: Block; commit: CommitCertificate } | undefined {
+    if (height > this.headState.height) return undefined;
     const block = this.store.block(height);
     const commit = this.store.commit(height);
     if (block === undefined || commit === undefined) return undefined;
@@ -369,11 +374,18 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
   }
 
   heightOfBlock(hash: Uint8Array): number | undefined {
-    return this.store.heightOfBlock(hash);
+    const height = this.store.heightOfBlock(hash);
+    return height !== undefined && height <= this.headState.height ? height : undefined;
+  }
+
+  /** Where a transaction was committed, if its block is durable. */
+  private txLocation(hash: Uint8Array): { height: number; index: number } | undefined {
+    const loc = this.store.txLocation(hash);
+    return loc !== undefined && loc.height <= this.headState.height ? loc : undefined;
   }
 
   tx(hash: Uint8Array): TxLookup | undefined {
-    const loc = this.store.txLocation(hash);
+    const loc = this.txLocation(hash);
     if (loc === undefined) return undefined;
     const found = this.blockAt(loc.height);
     const resultBytes = this.store.results(loc.height)?.[loc.index];
@@ -406,7 +418,7 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
 
   /** A receipt for a committed transaction, optionally proving `stateKey` at the same block. */
   receipt(txHash: Uint8Array, stateKey?: Uint8Array): Receipt {
-    const loc = this.store.txLocation(txHash);
+    const loc = this.txLocation(txHash);
     if (loc === undefined) throw new TallyError("NOT_FOUND", "transaction not committed", { hash: toHex(txHash) });
     const found = this.blockAt(loc.height);
     const results = this.store.results(loc.height);

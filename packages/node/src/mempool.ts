@@ -39,7 +39,10 @@ export class Mempool {
   private readonly pooled = new Map<string, TxEnvelope>();
   private readonly inFlight = new Set<string>();
   private readonly accounts = new Map<string, AccountQueue>();
+  /** Bytes of pooled transactions. */
   private bytes = 0;
+  /** Bytes of in-flight transactions: they count for the limit until their block is durable. */
+  private inFlightBytes = 0;
 
   constructor(private readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS) {}
 
@@ -67,7 +70,10 @@ export class Mempool {
     const expected = queue?.nextNonce ?? committedNonce;
     if (env.tx.nonce < expected) throw new TallyError("NONCE_TOO_LOW", undefined, { expected, got: env.tx.nonce });
     if (env.tx.nonce > expected) throw new TallyError("NONCE_TOO_HIGH", undefined, { expected, got: env.tx.nonce });
-    if (this.pooled.size + this.inFlight.size >= this.limits.txsMax || this.bytes + env.bytes.length > this.limits.bytesMax) {
+    if (
+      this.pooled.size + this.inFlight.size >= this.limits.txsMax ||
+      this.bytes + this.inFlightBytes + env.bytes.length > this.limits.bytesMax
+    ) {
       throw new TallyError("MEMPOOL_FULL", undefined, { txs: this.pooled.size + this.inFlight.size, bytes: this.bytes });
     }
     if ((queue?.pooled ?? 0) + (queue?.inFlight ?? 0) >= this.limits.txsPerAccountMax) {
@@ -96,6 +102,7 @@ export class Mempool {
       this.pooled.delete(env.hashHex);
       this.inFlight.add(env.hashHex);
       this.bytes -= env.bytes.length;
+      this.inFlightBytes += env.bytes.length;
       const queue = this.accounts.get(env.sender);
       assert(queue !== undefined, "pooled transaction without account queue");
       queue.pooled--;
@@ -118,6 +125,7 @@ export class Mempool {
     const broken = new Set<string>();
     for (const env of skipped) {
       if (!this.inFlight.delete(env.hashHex)) continue;
+      this.inFlightBytes -= env.bytes.length;
       broken.add(env.sender);
       const queue = this.accounts.get(env.sender);
       if (queue !== undefined) queue.inFlight--;
@@ -143,6 +151,7 @@ export class Mempool {
   committed(included: readonly TxEnvelope[]): void {
     for (const env of included) {
       if (!this.inFlight.delete(env.hashHex)) continue;
+      this.inFlightBytes -= env.bytes.length;
       const queue = this.accounts.get(env.sender);
       if (queue === undefined) continue;
       queue.inFlight--;

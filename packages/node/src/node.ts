@@ -54,39 +54,50 @@ export class TallyNode {
     if (key.suite !== genesis.suite.id) throw new TallyError("WRONG_SUITE", "node key is not of the chain's crypto suite");
 
     mkdirSync(options.dataDir, { recursive: true });
-    const lock = acquireDirLock(options.dataDir);
-    const store = ChainStore.open(options.dataDir);
-    const mempool = new Mempool();
-    const verifier = new VerifyPool(
-      genesis.suite,
-      genesis.doc.chainId,
-      config.verifyWorkers ?? defaultVerifyWorkers(),
-      subsystemLogger(root, "verify"),
-    );
-    const chain = await Chain.open(genesis, store, mempool, metrics, subsystemLogger(root, "chain"), verifier);
-
-    let producer: BlockProducer | undefined;
-    const isValidator = validatorIndex(genesis.validators, key.publicKey) >= 0;
-    if (isValidator && genesis.validators.validators.length === 1) {
-      producer = new BlockProducer(chain, mempool, key, clock, config.producer, subsystemLogger(root, "producer"));
-    } else {
-      log.warn(
-        { validators: genesis.validators.validators.length, isValidator },
-        "this node does not produce blocks: multi-validator consensus is not in this build",
+    // Whatever start-up opened is closed again, in reverse, if a later step fails.
+    const opened: Array<() => Promise<void> | void> = [];
+    try {
+      const lock = acquireDirLock(options.dataDir);
+      opened.push(() => lock.release());
+      const store = ChainStore.open(options.dataDir);
+      opened.push(() => store.close());
+      const mempool = new Mempool();
+      const verifier = new VerifyPool(
+        genesis.suite,
+        genesis.doc.chainId,
+        config.verifyWorkers ?? defaultVerifyWorkers(),
+        subsystemLogger(root, "verify"),
       );
+      opened.push(() => verifier.close());
+      const chain = await Chain.open(genesis, store, mempool, metrics, subsystemLogger(root, "chain"), verifier);
+
+      let producer: BlockProducer | undefined;
+      const isValidator = validatorIndex(genesis.validators, key.publicKey) >= 0;
+      if (isValidator && genesis.validators.validators.length === 1) {
+        producer = new BlockProducer(chain, mempool, key, clock, config.producer, subsystemLogger(root, "producer"));
+      } else {
+        log.warn(
+          { validators: genesis.validators.validators.length, isValidator },
+          "this node does not produce blocks: multi-validator consensus is not in this build",
+        );
+      }
+      const api = await createApi(
+        { host: config.api.host, port: config.api.port, nodeName: config.name, version: NODE_VERSION },
+        { chain, metrics, log: subsystemLogger(root, "api"), onAdmitted: () => producer?.notify() },
+      );
+      opened.push(() => api.close());
+      await api.listen({ host: config.api.host, port: config.api.port });
+      producer?.start();
+      const node = new TallyNode(chain, mempool, metrics, store, producer, api, verifier, lock, log);
+      log.info(
+        { api: node.apiUrl, height: chain.head.height, chainId: genesis.doc.chainId, verifyWorkers: verifier.workers },
+        "node started",
+      );
+      return node;
+    } catch (err) {
+      for (const close of opened.reverse()) await close();
+      throw err;
     }
-    const api = await createApi(
-      { host: config.api.host, port: config.api.port, nodeName: config.name, version: NODE_VERSION },
-      { chain, metrics, log: subsystemLogger(root, "api"), onAdmitted: () => producer?.notify() },
-    );
-    await api.listen({ host: config.api.host, port: config.api.port });
-    producer?.start();
-    const node = new TallyNode(chain, mempool, metrics, store, producer, api, verifier, lock, log);
-    log.info(
-      { api: node.apiUrl, height: chain.head.height, chainId: genesis.doc.chainId, verifyWorkers: verifier.workers },
-      "node started",
-    );
-    return node;
   }
 
   get apiUrl(): string {

@@ -114,7 +114,15 @@ export interface SignedTestTx {
   readonly hash: string;
 }
 
-export function sign(net: TestNet, key: KeyPair, nonce: number, module: string, method: string, args: Value, chainId = net.chainId): SignedTestTx {
+export function sign(
+  net: TestNet,
+  key: KeyPair,
+  nonce: number,
+  module: string,
+  method: string,
+  args: Value,
+  chainId = net.chainId,
+): SignedTestTx {
   const { bytes, hash } = signTx(net.suite, key, { chainId, nonce, module, method, args });
   return { bytes, hex: toHex(bytes), hash };
 }
@@ -244,7 +252,10 @@ export interface HttpResponse {
   readonly text: string;
 }
 
-export async function http(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+export async function http(
+  url: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResponse> {
   const res = await fetch(url, {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
     headers: init.headers ?? (init.body === undefined ? {} : { "content-type": "application/json" }),

@@ -49,7 +49,10 @@ for (const suiteId of SUITES) {
       const order = [tx(alice, 0), tx(bob, 0), tx(alice, 1), tx(bob, 1), tx(bob, 2), tx(alice, 2)];
       for (const env of order) pool.add(env, 0);
       assert.equal(pool.size, 6);
-      assert.equal(pool.sizeBytes, order.reduce((n, e) => n + e.bytes.length, 0));
+      assert.equal(
+        pool.sizeBytes,
+        order.reduce((n, e) => n + e.bytes.length, 0),
+      );
       const taken = pool.take(100, 1 << 30);
       assert.deepEqual(hashes(taken), hashes(order));
       assert.equal(pool.size, 0);
@@ -76,10 +79,7 @@ for (const suiteId of SUITES) {
       pool.take(100, 1 << 30);
       refusal(() => pool.add(tx(alice, 4, "again"), 3), "NONCE_TOO_LOW", { expected: 5, got: 4 });
       pool.add(tx(alice, 5), 3);
-      assert.deepEqual(
-        hashes(pool.take(100, 1 << 30)),
-        hashes([tx(alice, 5)]),
-      );
+      assert.deepEqual(hashes(pool.take(100, 1 << 30)), hashes([tx(alice, 5)]));
     });
 
     test("a transaction already pooled or in flight is a DUPLICATE_TX (checked before the nonce)", () => {

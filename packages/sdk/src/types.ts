@@ -36,6 +36,7 @@ export interface HeaderView {
   timeMs: number;
   time: string;
   prevHash: string;
+  txCount: number;
   txRoot: string;
   stateRoot: string;
   resultsRoot: string;

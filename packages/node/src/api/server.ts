@@ -5,8 +5,10 @@
 import swagger from "@fastify/swagger";
 import {
   addressOf,
+  assert,
   decodeEvidenceRecord,
   decodeTx,
+  type EvidenceRecord,
   encode,
   encodeReceipt,
   encodeSmtProof,
@@ -19,6 +21,7 @@ import {
   type TxEnvelope,
   toHex,
 } from "@tally/core";
+import { Ajv } from "ajv";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Chain } from "../chain.js";
 import type { Logger } from "../logger.js";
@@ -59,6 +62,18 @@ const errors = {
   504: errorSchema,
 };
 
+/**
+ * Validation refuses what it does not know instead of repairing it: no field is silently dropped and
+ * no JSON value changes type. Path and query strings are text by nature, so only they are coerced
+ * (a `height=5` query parameter becomes the integer 5).
+ */
+const bodyValidator = new Ajv({ removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false });
+const textValidator = new Ajv({ removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false });
+
+function validatorFor(httpPart: string | undefined): Ajv {
+  return httpPart === "body" ? bodyValidator : textValidator;
+}
+
 function outcomeJson(hash: string, outcome: CommitOutcome) {
   switch (outcome.kind) {
     case "committed":
@@ -77,7 +92,11 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.apiBodyBytesMax,
+    // State keys travel as hex in the path (up to twice the longest key, not Fastify's default 100);
+    // the margin lets a slightly-too-long key reach schema validation and get a 400 that says why.
+    maxParamLength: LIMITS.stateKeyBytesMax * 4,
   });
+  app.setValidatorCompiler(({ schema, httpPart }) => validatorFor(httpPart).compile(schema));
   const waiters = new CommitWaiters(chain, metrics);
   app.addHook("onClose", async () => waiters.closeAll());
 
@@ -329,8 +348,11 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
 
   const evidenceRecord = (digestHex: string) => {
     const bytes = chain.stateValue(evidenceRecordKey(fromHex(digestHex, 32)));
-    if (bytes === null) throw new TallyError("NOT_FOUND", "digest not notarised", { digest: digestHex });
-    return decodeEvidenceRecord(bytes);
+    const record = bytes === null ? null : decodeEvidenceRecord(bytes);
+    // A record from a block still being flushed is not reported yet.
+    if (record === null || record.height > chain.head.height)
+      throw new TallyError("NOT_FOUND", "digest not notarised", { digest: digestHex });
+    return record;
   };
 
   app.get(
@@ -369,7 +391,7 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
           properties: {
             submitter: hex(20),
             limit: { type: "integer", minimum: 1, maximum: LIMITS.apiListLimitMax, default: 100 },
-            after: { type: "string", pattern: "^[0-9a-f]{1,200}$" },
+            after: { type: "string", pattern: `^([0-9a-f]{2}){1,${LIMITS.stateKeyBytesMax}}$` },
           },
         },
         response: errors,
@@ -377,10 +399,27 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
     },
     async (req) => {
       const { submitter, limit, after } = req.query as { submitter: string; limit: number; after?: string };
-      const rows = chain.scanState(evidenceBySubmitterPrefix(submitter), limit, after === undefined ? undefined : fromHex(after));
-      const records = rows.map(([, digest]) => evidenceJson(evidenceRecord(toHex(digest))));
-      const last = rows.at(-1);
-      return { records, next: rows.length === limit && last !== undefined ? toHex(last[0]) : null };
+      const prefix = evidenceBySubmitterPrefix(submitter);
+      // A cursor is a key of this submitter's own index range; any other would read someone else's records.
+      if (after !== undefined && !after.startsWith(toHex(prefix))) {
+        throw new TallyError("BAD_REQUEST", "cursor does not belong to this submitter's list", { after: after.slice(0, 80) });
+      }
+      const rows = chain.scanState(prefix, limit, after === undefined ? undefined : fromHex(after));
+      // The index is in commit order, so records of blocks still being flushed can only come last:
+      // the page ends before the first of them, and the cursor never skips one.
+      const durable = chain.head.height;
+      const records: EvidenceRecord[] = [];
+      let lastKey: Uint8Array | undefined;
+      for (const [key, digest] of rows) {
+        const bytes = chain.stateValue(evidenceRecordKey(digest));
+        assert(bytes !== null, "evidence index entry without its record");
+        const record = decodeEvidenceRecord(bytes);
+        if (record.height > durable) break;
+        records.push(record);
+        lastKey = key;
+      }
+      const full = records.length === limit && lastKey !== undefined;
+      return { records: records.map(evidenceJson), next: full ? toHex(lastKey as Uint8Array) : null };
     },
   );
 

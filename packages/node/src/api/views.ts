@@ -8,6 +8,7 @@ export function headerJson(h: BlockHeader) {
     timeMs: h.timeMs,
     time: new Date(h.timeMs).toISOString(),
     prevHash: toHex(h.prevHash),
+    txCount: h.txCount,
     txRoot: toHex(h.txRoot),
     stateRoot: toHex(h.stateRoot),
     resultsRoot: toHex(h.resultsRoot),

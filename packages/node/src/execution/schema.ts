@@ -88,7 +88,10 @@ export const s = {
         if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Uint8Array) badArgs(path, "a map");
         const record = v as Record<string, Value>;
         for (const key of Object.keys(record)) {
-          if (!names.includes(key)) throw new TallyError("BAD_ARGS", `unknown field ${path ? `${path}.` : ""}${key}`, { field: key });
+          if (!names.includes(key)) {
+            const field = path ? `${path}.${key}` : key;
+            throw new TallyError("BAD_ARGS", `unknown field ${field}`, { field });
+          }
         }
         const out: Record<string, unknown> = {};
         for (const name of names) {

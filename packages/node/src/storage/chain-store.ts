@@ -132,7 +132,9 @@ export class ChainStore implements SmtNodeReader {
 
   /** Latest values of keys starting with `prefix`, in key order, at most `limit`, after `after` if given. */
   *scanState(prefix: Uint8Array, limit: number, after?: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
-    const start = bucketKey(Bucket.stateLatest, after ?? prefix);
+    // Never start before the prefix, whatever cursor a caller passes.
+    const from = after !== undefined && Buffer.compare(Buffer.from(after), Buffer.from(prefix)) > 0 ? after : prefix;
+    const start = bucketKey(Bucket.stateLatest, from);
     const end = bucketKey(Bucket.stateLatest, prefixEnd(prefix));
     let count = 0;
     for (const { key, value } of this.raw.getRange({ start, end })) {

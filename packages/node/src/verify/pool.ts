@@ -22,16 +22,22 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   queuedTxs: number;
+  startedMs: number;
 }
 
-// Run from TypeScript sources (tests) or from the build: the worker file has the same extension as this one.
-const WORKER_URL = new URL(`./worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+// From the build, the compiled worker; from TypeScript sources, an entry that loads tsx first.
+const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./worker-from-source.mjs" : "./worker.js", import.meta.url);
+
+/** A worker that dies this soon after starting, this many times in a row, is not restarted again. */
+const WORKER_EARLY_EXIT_MS = 10_000;
+const WORKER_EARLY_EXITS_MAX = 3;
 
 export class VerifyPool {
   private readonly slots: Slot[] = [];
   private nextId = 0;
   private inFlightTxs = 0;
   private closed = false;
+  private earlyExits = 0;
 
   constructor(
     private readonly suite: CryptoSuite,
@@ -49,7 +55,7 @@ export class VerifyPool {
   private spawn(): Slot {
     const init: WorkerInit = { suiteId: this.suite.id, chainId: this.chainId };
     const worker = new Worker(WORKER_URL, { workerData: init });
-    const slot: Slot = { worker, pending: new Map(), queuedTxs: 0 };
+    const slot: Slot = { worker, pending: new Map(), queuedTxs: 0, startedMs: performance.now() };
     worker.on("message", (reply: VerifyReply) => {
       const p = slot.pending.get(reply.id);
       slot.pending.delete(reply.id);
@@ -63,14 +69,30 @@ export class VerifyPool {
     return slot;
   }
 
-  /** A crashed worker fails its pending requests (as INTERNAL) and is replaced. */
+  /**
+   * A crashed worker fails its pending requests (as INTERNAL) and is replaced. Workers that keep dying
+   * right after start (a broken installation) are not restarted forever: the pool falls back to
+   * verifying inline and says so.
+   */
   private replace(slot: Slot, err: Error): void {
     const index = this.slots.indexOf(slot);
     if (index < 0 || this.closed) return;
-    this.log.error({ err }, "verification worker failed; replacing it");
     for (const p of slot.pending.values()) p.reject(new TallyError("INTERNAL", "verification worker failed"));
     slot.pending.clear();
     void slot.worker.terminate();
+    this.earlyExits = performance.now() - slot.startedMs < WORKER_EARLY_EXIT_MS ? this.earlyExits + 1 : 0;
+    if (this.earlyExits >= WORKER_EARLY_EXITS_MAX) {
+      this.log.error({ err }, "verification workers keep failing at start; verifying on the main thread from now on");
+      const others = this.slots.filter((other) => other !== slot);
+      this.slots.length = 0;
+      for (const other of others) {
+        for (const p of other.pending.values()) p.reject(new TallyError("INTERNAL", "verification worker stopped"));
+        other.pending.clear();
+        void other.worker.terminate();
+      }
+      return;
+    }
+    this.log.error({ err }, "verification worker failed; replacing it");
     this.slots[index] = this.spawn();
   }
 

@@ -1,0 +1,353 @@
+/**
+ * `npm run bench`: microbenchmarks and a single-node load run; prints a markdown table, writes
+ * bench/results/latest.json and, with --write-docs, the results section of docs/benchmarks.md.
+ *
+ *   npm run bench -- [--quick] [--crypto ed25519|sm2] [--duration S] [--clients K] [--only micro|node]
+ *                    [--batch-sizes 200,500] [--batch-clients 4,8] [--modes single,batch] [--warmup S]
+ *                    [--verify-workers N] [--profile] [--source] [--keep] [--write-docs]
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import type { SuiteId } from "@tally/core";
+import { type MicroResult, runMicro } from "./micro.js";
+import { killChildren, type LoadConfig, type LoadMode, type NodeRunSummary, QUIET_PERCENT, runNode, waitQuiet } from "./node-run.js";
+import { OtherLoad } from "./proc.js";
+import { profileMarkdown } from "./profile.js";
+import { fmt, type MachineInfo, machineInfo, progress, REPO, sleep } from "./util.js";
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick                 short durations (checks that the harness works; figures are not meaningful)
+  --crypto ed25519|sm2    chain suite for the node run and the suite-independent micros (default ed25519)
+  --duration SECONDS      timed load phase per configuration (default 20; --quick: 3)
+  --warmup SECONDS        warm-up before each timed phase (default 5; --quick: 1)
+  --clients K             clients in single mode, and in batch mode unless --batch-clients (default 8)
+  --batch-sizes LIST      transactions per batch request, comma-separated (default 200)
+  --batch-clients LIST    client counts for batch mode, comma-separated (default: --clients)
+  --modes LIST            single,batch (default both)
+  --only micro|node       run one part
+  --verify-workers N      the node's verification threads (default: the node's own default, cores - 1)
+  --profile               run the node with --cpu-prof and print its top self-time functions
+  --source                run the node from TypeScript sources instead of the built CLI
+  --wait-quiet SECONDS    before each node configuration, wait up to this long for other processes to
+                          leave the CPU (shared machines; default 0)
+  --keep                  keep the temporary network directories and node logs
+  --write-docs            write the results into docs/benchmarks.md
+  --docs-section NAME     the docs section to (re)write (default: the suite; e.g. ed25519-sweep for a tuning run)
+  --help`;
+
+interface Options {
+  readonly quick: boolean;
+  readonly suite: SuiteId;
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  readonly clients: number;
+  readonly batchSizes: number[];
+  readonly batchClients: number[];
+  readonly modes: LoadMode[];
+  readonly only: "micro" | "node" | undefined;
+  readonly verifyWorkers: number | undefined;
+  readonly profile: boolean;
+  readonly source: boolean;
+  readonly keep: boolean;
+  readonly waitQuietSec: number;
+  readonly writeDocs: boolean;
+  readonly docsSection: string;
+}
+
+class UsageError extends Error {}
+
+function positiveInt(name: string, value: string, min = 1, max = 100_000): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function positiveNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new UsageError(`${name} must be a number of seconds in (0, 3600]`);
+  return n;
+}
+
+function intList(name: string, value: string, max: number): number[] {
+  return value.split(",").map((v) => positiveInt(name, v.trim(), 1, max));
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: "boolean", default: false },
+      crypto: { type: "string", default: "ed25519" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      clients: { type: "string", default: "8" },
+      "batch-sizes": { type: "string", default: "200" },
+      "batch-clients": { type: "string" },
+      modes: { type: "string", default: "single,batch" },
+      only: { type: "string" },
+      "verify-workers": { type: "string" },
+      profile: { type: "boolean", default: false },
+      source: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      "wait-quiet": { type: "string" },
+      "write-docs": { type: "boolean", default: false },
+      "docs-section": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (values.crypto !== "ed25519" && values.crypto !== "sm2") throw new UsageError("--crypto must be ed25519 or sm2");
+  if (values.only !== undefined && values.only !== "micro" && values.only !== "node") throw new UsageError("--only must be micro or node");
+  const modes = values.modes.split(",").map((m) => m.trim());
+  if (modes.length === 0 || !modes.every((m): m is LoadMode => m === "single" || m === "batch")) {
+    throw new UsageError("--modes must be a list of single and batch");
+  }
+  const clients = positiveInt("--clients", values.clients, 1, 2000);
+  if (values["docs-section"] !== undefined && !/^[a-z0-9-]{1,40}$/.test(values["docs-section"])) {
+    throw new UsageError("--docs-section must be lowercase letters, digits and dashes");
+  }
+  return {
+    quick: values.quick,
+    suite: values.crypto,
+    durationSec: values.duration === undefined ? (values.quick ? 3 : 20) : positiveNumber("--duration", values.duration),
+    warmupSec: values.warmup === undefined ? (values.quick ? 1 : 5) : positiveNumber("--warmup", values.warmup),
+    clients,
+    batchSizes: intList("--batch-sizes", values["batch-sizes"], 2000),
+    batchClients: values["batch-clients"] === undefined ? [clients] : intList("--batch-clients", values["batch-clients"], 2000),
+    modes,
+    only: values.only,
+    verifyWorkers: values["verify-workers"] === undefined ? undefined : positiveInt("--verify-workers", values["verify-workers"], 0, 64),
+    profile: values.profile,
+    source: values.source,
+    keep: values.keep,
+    waitQuietSec: values["wait-quiet"] === undefined ? 0 : positiveNumber("--wait-quiet", values["wait-quiet"]),
+    writeDocs: values["write-docs"],
+    docsSection: values["docs-section"] ?? values.crypto,
+  };
+}
+
+function loadConfigs(o: Options): LoadConfig[] {
+  const configs: LoadConfig[] = [];
+  if (o.modes.includes("single")) configs.push({ mode: "single", clients: o.clients, batchSize: 1 });
+  if (o.modes.includes("batch")) {
+    for (const clients of o.batchClients) for (const batchSize of o.batchSizes) configs.push({ mode: "batch", clients, batchSize });
+  }
+  return configs;
+}
+
+// ---- report --------------------------------------------------------------------------------------
+
+/** Other processes' CPU (percent of one core) above which a figure is flagged as disturbed. */
+const OTHER_LOAD_WARN_PERCENT = QUIET_PERCENT;
+
+interface Report {
+  readonly command: string;
+  readonly machine: MachineInfo;
+  /** CPU used by other processes in the second before the run, percent of one core. */
+  readonly otherLoadBeforePercent: number;
+  /** CPU used by other processes while the microbenchmarks ran, percent of one core. */
+  readonly otherLoadMicroPercent?: number;
+  readonly options: Options;
+  readonly micro?: MicroResult[];
+  readonly node?: NodeRunSummary;
+}
+
+function machineLine(m: MachineInfo): string {
+  return `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Node ${m.node}, Linux ${m.kernel}; run ${m.date.slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function microMarkdown(r: Report): string {
+  const rows = (r.micro ?? []).map((m) => `| ${m.name} | ${m.suite} | ${fmt(m.value)} ${m.unit} | ${m.note ?? ""} |`);
+  return [
+    `Command: \`${r.command}\`  `,
+    `Machine: ${machineLine(r.machine)}; other processes used ${fmt(r.otherLoadMicroPercent)}% of one core meanwhile`,
+    "",
+    "| benchmark | suite | result | notes |",
+    "|---|---|---:|---|",
+    ...rows,
+  ].join("\n");
+}
+
+function nodeMarkdown(r: Report): string {
+  const n = r.node;
+  if (n === undefined) return "";
+  const rows = n.results.map((x) => {
+    const v = x.verification;
+    const errors = Object.entries(x.main.errors)
+      .map(([k, c]) => `${k}×${c}`)
+      .join(", ");
+    return [
+      x.label,
+      `**${fmt(x.main.txPerSec)}**`,
+      fmt(x.main.p50Ms),
+      fmt(x.main.p99Ms),
+      `${fmt(x.nodeCpuPercent)}%`,
+      `${fmt(x.nodeCpuUsPerTx)} / ${fmt(x.mainThreadUsPerTx)}`,
+      `${fmt(x.peakRssMiB)} / ${fmt(x.hwmMiB)}`,
+      `${fmt(x.blocks, 0)} × ${fmt(x.avgTxsPerBlock, 0)}`,
+      `${fmt(x.executeMsPerBlock)} / ${fmt(x.persistMsPerBlock)}`,
+      `${fmt(x.benchCpuPercent)}% / ${fmt(x.otherCpuPercent)}%`,
+      `${v.ok ? "yes" : "**no**"}${errors ? `; errors: ${errors}` : ""}${x.main.exhausted ? "; pool ran out" : ""}${x.otherCpuPercent > OTHER_LOAD_WARN_PERCENT ? "; **machine busy with other work**" : ""}`,
+    ].join(" | ");
+  });
+  const best = n.results.reduce<(typeof n.results)[number] | undefined>(
+    (b, x) => (b === undefined || x.main.txPerSec > b.main.txPerSec ? x : b),
+    undefined,
+  );
+  const lines = [
+    `Command: \`${r.command}\`  `,
+    `Machine: ${machineLine(r.machine)}  `,
+    `Node: ${n.nodeRuntime === "built" ? "built CLI (`packages/cli/bin/tally.js start`)" : "TypeScript sources via tsx"}, separate process, verifyWorkers ${n.verifyWorkers}; load ${r.options.durationSec} s per row after ${r.options.warmupSec} s warm-up; notarize txs pre-signed before the timed phase.`,
+    "",
+    "| load (`wait: true`) | committed tx/s | p50 ms | p99 ms | node CPU | node CPU µs per tx (all / main thread) | node RSS MiB (peak sampled / VmHWM) | blocks × txs | execute / persist ms per block | load-gen / other CPU | chain verified |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...rows.map((row) => `| ${row} |`),
+    "",
+    `Single-core verify-only rate (${n.suite} verify of tx sign bytes, this machine): ${fmt(n.verifyOnlyPerSec)}/s.`,
+  ];
+  if (best !== undefined) {
+    lines.push(
+      `Best: ${best.label}: ${fmt(best.main.txPerSec)} tx/s committed = ${(best.main.txPerSec / n.verifyOnlyPerSec).toFixed(2)} × the single-core verify-only rate.`,
+      "",
+      `Node threads during the best row (percent of one core): ${best.nodeThreads.map((t) => `${t.thread} ${fmt(t.cpuPercent)}%`).join(", ")}.`,
+      "",
+      `CPU ceilings implied by the best row: the main thread alone allows at most ${fmt(1e6 / best.mainThreadUsPerTx)} tx/s (1 s / ${fmt(best.mainThreadUsPerTx)} µs); node plus load generator on ${r.machine.cores} cores at most ${fmt((r.machine.cores * 1e6) / (best.nodeCpuUsPerTx + best.benchCpuUsPerTx))} tx/s (${r.machine.cores} × 1 s / ${fmt(best.nodeCpuUsPerTx + best.benchCpuUsPerTx)} µs).`,
+    );
+  }
+  for (const x of n.results) {
+    for (const p of x.profiles ?? []) {
+      if (p.busyPercent < 1) continue;
+      lines.push("", `**${x.label}**: ${profileMarkdown(p, p.thread === "main" ? 20 : 8)}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+const DOCS = join(REPO, "docs", "benchmarks.md");
+
+function replaceSection(text: string, id: string, body: string): string {
+  const start = `<!-- bench:${id}:start -->`;
+  const end = `<!-- bench:${id}:end -->`;
+  const block = `${start}\n${body}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) return text.slice(0, i) + block + text.slice(j + end.length);
+  return `${text.trimEnd()}\n\n${block}\n`;
+}
+
+function writeDocs(r: Report): void {
+  let text = existsSync(DOCS) ? readFileSync(DOCS, "utf8") : "# Benchmarks\n\nWritten by `npm run bench -- --write-docs`.\n";
+  const { suite, docsSection } = r.options;
+  const title = docsSection === suite ? suite : `${suite}, ${docsSection}`;
+  if (r.micro !== undefined)
+    text = replaceSection(text, `${docsSection}:micro`, `### Microbenchmarks (${title} run)\n\n${microMarkdown(r)}`);
+  if (r.node !== undefined) text = replaceSection(text, `${docsSection}:node`, `### Single node, ${title}\n\n${nodeMarkdown(r)}`);
+  writeFileSync(DOCS, text.endsWith("\n") ? text : `${text}\n`);
+  progress(`wrote ${relative(REPO, DOCS)}`);
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let options: Options;
+  try {
+    options = parseOptions(argv);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`;
+  const machine = machineInfo();
+  progress(`${command}: ${machineLine(machine)}`);
+  const idle = new OtherLoad([process.pid]);
+  await sleep(1000);
+  const otherLoadBeforePercent = idle.percent(1);
+  if (otherLoadBeforePercent > OTHER_LOAD_WARN_PERCENT) {
+    progress(`warning: other processes use ${fmt(otherLoadBeforePercent)}% CPU right now; figures will be low and noisy`);
+  }
+  const resultsDir = join(REPO, "bench", "results");
+  mkdirSync(resultsDir, { recursive: true });
+
+  let micro: MicroResult[] | undefined;
+  let node: NodeRunSummary | undefined;
+  let otherLoadMicroPercent: number | undefined;
+  if (options.only !== "node") {
+    if (options.waitQuietSec > 0) await waitQuiet(options.waitQuietSec);
+    const load = new OtherLoad([process.pid]);
+    const t0 = performance.now();
+    micro = await runMicro({
+      suite: options.suite,
+      seconds: options.quick ? 0.3 : 2,
+      smtBatch: 2000,
+      smtKeys: options.quick ? 10_000 : 100_000,
+      blockTxs: 1000,
+    });
+    otherLoadMicroPercent = load.percent((performance.now() - t0) / 1000);
+  }
+  if (options.only !== "micro") {
+    node = await runNode({
+      suite: options.suite,
+      durationSec: options.durationSec,
+      warmupSec: options.warmupSec,
+      configs: loadConfigs(options),
+      profile: options.profile,
+      verifyWorkers: options.verifyWorkers,
+      source: options.source,
+      keep: options.keep,
+      resultsDir,
+      verifySeconds: options.quick ? 0.3 : 2,
+      waitQuietSec: options.waitQuietSec,
+    });
+  }
+  const report: Report = {
+    command,
+    machine,
+    otherLoadBeforePercent,
+    ...(otherLoadMicroPercent === undefined ? {} : { otherLoadMicroPercent }),
+    options,
+    ...(micro ? { micro } : {}),
+    ...(node ? { node } : {}),
+  };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(join(resultsDir, "latest.json"), json);
+  writeFileSync(join(resultsDir, `${options.suite}-${machine.date.replace(/[:.]/g, "-")}.json`), json);
+  progress(`wrote bench/results/latest.json`);
+
+  const out = [`## Results: ${options.suite}`, ""];
+  if (micro !== undefined) out.push("### Microbenchmarks", "", microMarkdown(report), "");
+  if (node !== undefined) out.push("### Single node", "", nodeMarkdown(report), "");
+  console.log(`\n${out.join("\n")}`);
+  if (options.writeDocs) writeDocs(report);
+  const failed = node?.results.some((x) => !x.verification.ok) ?? false;
+  if (failed) {
+    progress("chain verification failed for at least one configuration (see the table)");
+    process.exitCode = 1;
+  }
+}
+
+process.on("exit", killChildren);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    progress(`${signal}: stopping the node and exiting`);
+    killChildren();
+    process.exit(130);
+  });
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  killChildren();
+  process.exitCode = 1;
+}
+// Nothing should be left running; exit explicitly in case a library kept a handle open.
+process.exit(process.exitCode ?? 0);
