@@ -3,8 +3,7 @@
  * (in memory and on the node's LMDB store) and block commits through ChainStore. Each runs on this thread.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import {
   applySmtUpdates,
@@ -32,7 +31,7 @@ import {
   verifyTxBytes,
 } from "@tally/core";
 import { BUILTIN_MODULES, ChainStore, ExecutionEngine } from "@tally/node";
-import { fmt, measureSync, progress } from "./util.js";
+import { fmt, makeTempDir, measureSync, progress, removeTempDir } from "./util.js";
 
 export interface MicroResult {
   readonly name: string;
@@ -186,7 +185,7 @@ async function smtMicro(id: SuiteId, opts: MicroOptions, results: MicroResult[])
   });
 
   // On the node's LMDB store: each batch is committed as a block through ChainStore.commitBlock.
-  const dir = mkdtempSync(join(tmpdir(), "tally-bench-smt-"));
+  const dir = makeTempDir("tally-bench-smt-");
   const store = ChainStore.open(dir);
   try {
     root = smtEmptyRoot();
@@ -210,6 +209,7 @@ async function smtMicro(id: SuiteId, opts: MicroOptions, results: MicroResult[])
         height: b + 1,
         timeMs: b + 1,
         prevHash: zero,
+        txCount: 0,
         txRoot: zero,
         stateRoot: out.root.hash,
         resultsRoot: zero,
@@ -243,7 +243,7 @@ async function smtMicro(id: SuiteId, opts: MicroOptions, results: MicroResult[])
     });
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
@@ -266,7 +266,7 @@ async function storageMicro(id: SuiteId, opts: MicroOptions, results: MicroResul
     accounts: accounts.map((a) => ({ publicKey: toHex(a.publicKey), org: "consortium", roles: ["clerk"] })),
   });
   const engine = new ExecutionEngine(suite, BENCH_CHAIN_ID, BUILTIN_MODULES);
-  const dir = mkdtempSync(join(tmpdir(), "tally-bench-store-"));
+  const dir = makeTempDir("tally-bench-store-");
   const store = ChainStore.open(dir);
   const nonces = accounts.map(() => 0);
   const makeBlockTxs = (): TxEnvelope[] =>
@@ -304,6 +304,7 @@ async function storageMicro(id: SuiteId, opts: MicroOptions, results: MicroResul
         height,
         timeMs: Date.now(),
         prevHash,
+        txCount: txBytes.length,
         txRoot: merkleRoot(suite.hash, txBytes),
         stateRoot: out.stateRoot.hash,
         resultsRoot: merkleRoot(suite.hash, out.resultBytes),
@@ -351,7 +352,7 @@ async function storageMicro(id: SuiteId, opts: MicroOptions, results: MicroResul
     });
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 

@@ -5,10 +5,10 @@
  * one per request or in batches, for a fixed time. The node's CPU and memory come from /proc.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { createServer } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
 import { initNetwork } from "@tally/cli";
@@ -17,7 +17,7 @@ import { BENCH_CHAIN_ID, notarizeBody } from "./micro.js";
 import { clockTicksPerSecond, cpuTicks, memoryKiB, OtherLoad, RssSampler, type ThreadCpu, threadCpuDelta, threadTicks } from "./proc.js";
 import { type ProfileSummary, summariseProfileDir } from "./profile.js";
 import type { SignReply, SignRequest } from "./sign-worker.js";
-import { fmt, measureSync, percentile, progress, REPO, sleep, withTimeout } from "./util.js";
+import { fmt, keepTempDir, makeTempDir, measureSync, percentile, progress, REPO, removeTempDir, sleep, withTimeout } from "./util.js";
 
 export type LoadMode = "single" | "batch";
 
@@ -58,6 +58,8 @@ export interface PhaseStats {
   readonly errors: Record<string, number>;
   /** Some client ran out of pre-signed transactions before the time was up. */
   readonly exhausted: boolean;
+  /** Committed tx/s in consecutive windows of the phase (8 windows), to show drift as the state grows. */
+  readonly series: number[];
 }
 
 export interface LoadResult {
@@ -80,6 +82,8 @@ export interface LoadResult {
   /** CPU used by every other process of the machine over the main phase (other users' jobs), percent of one core. */
   readonly otherCpuPercent: number;
   readonly peakRssMiB: number;
+  /** Peak sampled RssAnon: the JS heap and other private memory, without LMDB's mapped file pages. */
+  readonly peakAnonMiB: number;
   readonly hwmMiB: number;
   readonly rssSamples: number;
   readonly blocks: number;
@@ -365,6 +369,8 @@ interface PhaseRecord extends PhaseStats {
 async function runPhase(agent: Agent, url: URL, clients: Client[], config: LoadConfig, seconds: number): Promise<PhaseRecord> {
   const path = config.mode === "single" ? "/v1/txs" : "/v1/txs/batch";
   const latencies: Array<[number, number]> = [];
+  const SERIES_WINDOWS = 8;
+  const series: number[] = new Array(SERIES_WINDOWS).fill(0);
   const errors: Record<string, number> = {};
   const committedHashes: string[] = [];
   let committed = 0;
@@ -421,6 +427,8 @@ async function runPhase(agent: Agent, url: URL, clients: Client[], config: LoadC
           }
         }
         committed += ok;
+        const w = Math.min(SERIES_WINDOWS - 1, Math.floor(((t1 - start) / (seconds * 1000)) * SERIES_WINDOWS));
+        series[w] = (series[w] ?? 0) + ok;
         if (ok > 0) latencies.push([t1 - t0, ok]);
         if (ok < body.txs.length) client.broken = true;
       }
@@ -439,6 +447,11 @@ async function runPhase(agent: Agent, url: URL, clients: Client[], config: LoadC
     maxMs: latencies.reduce((m, [v]) => Math.max(m, v), 0),
     errors,
     exhausted,
+    // Responses after the end (the drain) count in the last window, whose length is stretched to match.
+    series: series.map(
+      (n, i) =>
+        n / ((i === SERIES_WINDOWS - 1 ? wallSec - (seconds * (SERIES_WINDOWS - 1)) / SERIES_WINDOWS : seconds / SERIES_WINDOWS) || 1),
+    ),
     committedHashes,
   };
 }
@@ -541,7 +554,7 @@ async function runConfig(options: NodeRunOptions, config: LoadConfig, pool: Sign
     if (load >= QUIET_PERCENT) progress(`machine still busy (${fmt(load)}% CPU by other processes); running anyway`);
   }
   const suite = getSuite(options.suite);
-  const dir = mkdtempSync(join(tmpdir(), "tally-bench-node-"));
+  const dir = makeTempDir("tally-bench-node-");
   const port = await freePort();
   const keys = Array.from({ length: config.clients }, () => suite.generateKeyPair());
   const nodeDir = makeNetwork(dir, options.suite, port, keys, options.verifyWorkers);
@@ -572,7 +585,7 @@ async function runConfig(options: NodeRunOptions, config: LoadConfig, pool: Sign
     const warm = await runPhase(agent, new URL(url), clients, config, options.warmupSec);
     progress(`node [${label}]: warm-up ${fmt(warm.txPerSec)} tx/s${warm.exhausted ? " (pool exhausted)" : ""}`);
 
-    const rate = Math.max(200, warm.txPerSec) * (warm.exhausted ? 3 : 1.6);
+    const rate = Math.max(200, warm.txPerSec) * (warm.exhausted ? 3 : 2);
     const want = Math.min(POOL_TXS_MAX, rate * options.durationSec) / config.clients;
     const queued = Math.min(...clients.map((c) => c.queue.length));
     signed = await presign(pool, options.suite, clients, Math.max(0, roundUp(want - queued)));
@@ -610,6 +623,7 @@ async function runConfig(options: NodeRunOptions, config: LoadConfig, pool: Sign
     progress(
       `node [${label}]: ${fmt(main.txPerSec)} tx/s committed (${fmt(main.committed, 0)} in ${main.wallSec.toFixed(1)} s), p50 ${fmt(main.p50Ms)} ms, p99 ${fmt(main.p99Ms)} ms, node CPU ${fmt(nodeCpuPercent)}% = ${fmt(usPerTx(nodeCpuPercent))} µs/tx (main thread ${fmt(usPerTx(mainThread?.cpuPercent ?? Number.NaN))} µs/tx), ${blocks} blocks, other processes ${fmt(otherCpuPercent)}% CPU`,
     );
+    progress(`node [${label}]: tx/s over the phase, in 8 windows: ${main.series.map((v) => fmt(v, 0)).join(" ")}`);
     if (Object.keys(main.errors).length > 0) progress(`node [${label}]: errors ${JSON.stringify(main.errors)}`);
 
     const verification = await verifyChain(url, warm.committed + main.committed, main.committedHashes);
@@ -634,6 +648,7 @@ async function runConfig(options: NodeRunOptions, config: LoadConfig, pool: Sign
       benchCpuPercent,
       otherCpuPercent,
       peakRssMiB: sampler.peakKiB / 1024,
+      peakAnonMiB: sampler.peakAnonKiB / 1024,
       hwmMiB: (mem?.hwm ?? Number.NaN) / 1024,
       rssSamples: sampler.samples,
       blocks,
@@ -648,7 +663,8 @@ async function runConfig(options: NodeRunOptions, config: LoadConfig, pool: Sign
     sampler.stop();
     agent.destroy();
     await node.stop();
-    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+    if (options.keep) keepTempDir(dir);
+    else removeTempDir(dir);
   }
 }
 

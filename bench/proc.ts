@@ -16,12 +16,15 @@ export function clockTicksPerSecond(): number {
   return clockTicks;
 }
 
-/** VmRSS and VmHWM (peak RSS) in KiB, or undefined once the process is gone. */
-export function memoryKiB(pid: number): { rss: number; hwm: number } | undefined {
+/**
+ * VmRSS, VmHWM (peak RSS) and RssAnon (heap and other private memory; the rest of VmRSS is mostly LMDB's
+ * memory-mapped data file) in KiB, or undefined once the process is gone.
+ */
+export function memoryKiB(pid: number): { rss: number; hwm: number; anon: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? Number.NaN);
-    return { rss: field("VmRSS"), hwm: field("VmHWM") };
+    return { rss: field("VmRSS"), hwm: field("VmHWM"), anon: field("RssAnon") };
   } catch {
     return undefined;
   }
@@ -92,6 +95,7 @@ export function threadCpuDelta(before: Map<string, number>, after: Map<string, n
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined;
   peakKiB = 0;
+  peakAnonKiB = 0;
   samples = 0;
 
   constructor(
@@ -110,6 +114,7 @@ export class RssSampler {
     if (m === undefined) return;
     this.samples++;
     if (m.rss > this.peakKiB) this.peakKiB = m.rss;
+    if (m.anon > this.peakAnonKiB) this.peakAnonKiB = m.anon;
   }
 
   stop(): void {

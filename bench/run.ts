@@ -3,8 +3,9 @@
  * bench/results/latest.json and, with --write-docs, the results section of docs/benchmarks.md.
  *
  *   npm run bench -- [--quick] [--crypto ed25519|sm2] [--duration S] [--clients K] [--only micro|node]
- *                    [--batch-sizes 200,500] [--batch-clients 4,8] [--modes single,batch] [--warmup S]
- *                    [--verify-workers N] [--profile] [--source] [--keep] [--write-docs]
+ *                    [--batch 8x200,16x500 | --batch-clients 4,8 --batch-sizes 200,500] [--modes single,batch]
+ *                    [--warmup S] [--verify-workers N] [--profile] [--wait-quiet S] [--source] [--keep]
+ *                    [--write-docs] [--docs-section NAME]; --help lists them.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -14,16 +15,18 @@ import { type MicroResult, runMicro } from "./micro.js";
 import { killChildren, type LoadConfig, type LoadMode, type NodeRunSummary, QUIET_PERCENT, runNode, waitQuiet } from "./node-run.js";
 import { OtherLoad } from "./proc.js";
 import { profileMarkdown } from "./profile.js";
-import { fmt, type MachineInfo, machineInfo, progress, REPO, sleep } from "./util.js";
+import { fmt, type MachineInfo, machineInfo, progress, REPO, removeAllTempDirs, sleep } from "./util.js";
 
 const USAGE = `usage: npm run bench -- [options]
   --quick                 short durations (checks that the harness works; figures are not meaningful)
   --crypto ed25519|sm2    chain suite for the node run and the suite-independent micros (default ed25519)
   --duration SECONDS      timed load phase per configuration (default 20; --quick: 3)
   --warmup SECONDS        warm-up before each timed phase (default 5; --quick: 1)
-  --clients K             clients in single mode, and in batch mode unless --batch-clients (default 8)
-  --batch-sizes LIST      transactions per batch request, comma-separated (default 200)
-  --batch-clients LIST    client counts for batch mode, comma-separated (default: --clients)
+  --clients K             clients in single mode (default 8)
+  --batch LIST            batch-mode loads as CLIENTSxSIZE, comma-separated (default: Kx200,16x500 with K from
+                          --clients; 16x500 was the best of a sweep on the 2-core machine, docs/benchmarks.md)
+  --batch-sizes LIST      with --batch-clients: a sweep over every combination (instead of --batch)
+  --batch-clients LIST
   --modes LIST            single,batch (default both)
   --only micro|node       run one part
   --verify-workers N      the node's verification threads (default: the node's own default, cores - 1)
@@ -42,8 +45,7 @@ interface Options {
   readonly durationSec: number;
   readonly warmupSec: number;
   readonly clients: number;
-  readonly batchSizes: number[];
-  readonly batchClients: number[];
+  readonly batch: Array<{ clients: number; batchSize: number }>;
   readonly modes: LoadMode[];
   readonly only: "micro" | "node" | undefined;
   readonly verifyWorkers: number | undefined;
@@ -73,6 +75,28 @@ function intList(name: string, value: string, max: number): number[] {
   return value.split(",").map((v) => positiveInt(name, v.trim(), 1, max));
 }
 
+/** Batch-mode loads: an explicit CxS list, a clients × sizes sweep, or the default Kx200,16x500. */
+function batchLoads(list: string | undefined, sizes: string | undefined, clientCounts: string | undefined, k: number) {
+  if (list !== undefined && (sizes !== undefined || clientCounts !== undefined)) {
+    throw new UsageError("give either --batch or --batch-sizes/--batch-clients");
+  }
+  if (sizes !== undefined || clientCounts !== undefined) {
+    const ss = sizes === undefined ? [200] : intList("--batch-sizes", sizes, 2000);
+    const cs = clientCounts === undefined ? [k] : intList("--batch-clients", clientCounts, 2000);
+    return cs.flatMap((clients) => ss.map((batchSize) => ({ clients, batchSize })));
+  }
+  const items = (list ?? `${k}x200,16x500`).split(",").map((item) => {
+    const m = /^(\d+)x(\d+)$/.exec(item.trim());
+    if (m === null) throw new UsageError("--batch items must look like 16x500 (clients x transactions per request)");
+    return {
+      clients: positiveInt("--batch clients", m[1] as string, 1, 2000),
+      batchSize: positiveInt("--batch size", m[2] as string, 1, 2000),
+    };
+  });
+  // The same load twice (e.g. --clients 16) is run once.
+  return items.filter((b, i) => items.findIndex((o) => o.clients === b.clients && o.batchSize === b.batchSize) === i);
+}
+
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
@@ -84,7 +108,8 @@ function parseOptions(argv: string[]): Options {
       duration: { type: "string" },
       warmup: { type: "string" },
       clients: { type: "string", default: "8" },
-      "batch-sizes": { type: "string", default: "200" },
+      batch: { type: "string" },
+      "batch-sizes": { type: "string" },
       "batch-clients": { type: "string" },
       modes: { type: "string", default: "single,batch" },
       only: { type: "string" },
@@ -118,8 +143,7 @@ function parseOptions(argv: string[]): Options {
     durationSec: values.duration === undefined ? (values.quick ? 3 : 20) : positiveNumber("--duration", values.duration),
     warmupSec: values.warmup === undefined ? (values.quick ? 1 : 5) : positiveNumber("--warmup", values.warmup),
     clients,
-    batchSizes: intList("--batch-sizes", values["batch-sizes"], 2000),
-    batchClients: values["batch-clients"] === undefined ? [clients] : intList("--batch-clients", values["batch-clients"], 2000),
+    batch: batchLoads(values.batch, values["batch-sizes"], values["batch-clients"], clients),
     modes,
     only: values.only,
     verifyWorkers: values["verify-workers"] === undefined ? undefined : positiveInt("--verify-workers", values["verify-workers"], 0, 64),
@@ -135,9 +159,7 @@ function parseOptions(argv: string[]): Options {
 function loadConfigs(o: Options): LoadConfig[] {
   const configs: LoadConfig[] = [];
   if (o.modes.includes("single")) configs.push({ mode: "single", clients: o.clients, batchSize: 1 });
-  if (o.modes.includes("batch")) {
-    for (const clients of o.batchClients) for (const batchSize of o.batchSizes) configs.push({ mode: "batch", clients, batchSize });
-  }
+  if (o.modes.includes("batch")) for (const b of o.batch) configs.push({ mode: "batch", ...b });
   return configs;
 }
 
@@ -189,7 +211,7 @@ function nodeMarkdown(r: Report): string {
       fmt(x.main.p99Ms),
       `${fmt(x.nodeCpuPercent)}%`,
       `${fmt(x.nodeCpuUsPerTx)} / ${fmt(x.mainThreadUsPerTx)}`,
-      `${fmt(x.peakRssMiB)} / ${fmt(x.hwmMiB)}`,
+      `${fmt(x.peakRssMiB)} / ${fmt(x.hwmMiB)} / ${fmt(x.peakAnonMiB)}`,
       `${fmt(x.blocks, 0)} × ${fmt(x.avgTxsPerBlock, 0)}`,
       `${fmt(x.executeMsPerBlock)} / ${fmt(x.persistMsPerBlock)}`,
       `${fmt(x.benchCpuPercent)}% / ${fmt(x.otherCpuPercent)}%`,
@@ -205,7 +227,7 @@ function nodeMarkdown(r: Report): string {
     `Machine: ${machineLine(r.machine)}  `,
     `Node: ${n.nodeRuntime === "built" ? "built CLI (`packages/cli/bin/tally.js start`)" : "TypeScript sources via tsx"}, separate process, verifyWorkers ${n.verifyWorkers}; load ${r.options.durationSec} s per row after ${r.options.warmupSec} s warm-up; notarize txs pre-signed before the timed phase.`,
     "",
-    "| load (`wait: true`) | committed tx/s | p50 ms | p99 ms | node CPU | node CPU µs per tx (all / main thread) | node RSS MiB (peak sampled / VmHWM) | blocks × txs | execute / persist ms per block | load-gen / other CPU | chain verified |",
+    "| load (`wait: true`) | committed tx/s | p50 ms | p99 ms | node CPU | node CPU µs per tx (all / main thread) | node RSS MiB (peak sampled / VmHWM / peak anon) | blocks × txs | execute / persist ms per block | load-gen / other CPU | chain verified |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ...rows.map((row) => `| ${row} |`),
     "",
@@ -220,6 +242,12 @@ function nodeMarkdown(r: Report): string {
       `CPU ceilings implied by the best row: the main thread alone allows at most ${fmt(1e6 / best.mainThreadUsPerTx)} tx/s (1 s / ${fmt(best.mainThreadUsPerTx)} µs); node plus load generator on ${r.machine.cores} cores at most ${fmt((r.machine.cores * 1e6) / (best.nodeCpuUsPerTx + best.benchCpuUsPerTx))} tx/s (${r.machine.cores} × 1 s / ${fmt(best.nodeCpuUsPerTx + best.benchCpuUsPerTx)} µs).`,
     );
   }
+  lines.push(
+    "",
+    "Committed tx/s over each timed phase, in 8 equal windows (the last one includes the drain):",
+    "",
+    ...n.results.map((x) => `- ${x.label}: ${x.main.series.map((v) => fmt(v, 0)).join(" → ")}`),
+  );
   for (const x of n.results) {
     for (const p of x.profiles ?? []) {
       if (p.busyPercent < 1) continue;
@@ -244,7 +272,7 @@ function replaceSection(text: string, id: string, body: string): string {
 function writeDocs(r: Report): void {
   let text = existsSync(DOCS) ? readFileSync(DOCS, "utf8") : "# Benchmarks\n\nWritten by `npm run bench -- --write-docs`.\n";
   const { suite, docsSection } = r.options;
-  const title = docsSection === suite ? suite : `${suite}, ${docsSection}`;
+  const title = docsSection === suite ? suite : docsSection;
   if (r.micro !== undefined)
     text = replaceSection(text, `${docsSection}:micro`, `### Microbenchmarks (${title} run)\n\n${microMarkdown(r)}`);
   if (r.node !== undefined) text = replaceSection(text, `${docsSection}:node`, `### Single node, ${title}\n\n${nodeMarkdown(r)}`);
@@ -333,11 +361,17 @@ async function main(): Promise<void> {
   }
 }
 
-process.on("exit", killChildren);
+/** Kills the node first (it holds files in the temp dirs), then removes the temp dirs. */
+function cleanUp(): void {
+  killChildren();
+  removeAllTempDirs();
+}
+
+process.on("exit", cleanUp);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     progress(`${signal}: stopping the node and exiting`);
-    killChildren();
+    cleanUp();
     process.exit(130);
   });
 }
@@ -346,7 +380,7 @@ try {
   await main();
 } catch (err) {
   console.error(err);
-  killChildren();
+  cleanUp();
   process.exitCode = 1;
 }
 // Nothing should be left running; exit explicitly in case a library kept a handle open.

@@ -1,6 +1,7 @@
 /** Small helpers shared by the benchmark phases: timing loops, statistics, formatting, progress lines. */
-import { readFileSync } from "node:fs";
-import { availableParallelism, cpus, release, totalmem } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, cpus, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 
 export const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -105,4 +106,28 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const tempDirs = new Set<string>();
+
+/** A temporary directory to remove on exit, including exit by signal (where `finally` blocks do not run). */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** Forget a directory without removing it (--keep). */
+export function keepTempDir(dir: string): void {
+  tempDirs.delete(dir);
+}
+
+export function removeAllTempDirs(): void {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }

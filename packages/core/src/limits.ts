@@ -44,6 +44,36 @@ export const LIMITS = {
   verifyChunkTxsMax: 256,
   /** Requests waiting for a commit at once. */
   apiCommitWaitersMax: 100_000,
+
+  // --- p2p: the node-to-node transport (spec/p2p.md, packages/node/src/p2p) ---
+  /** Members (validators + observers) one node keeps links to. */
+  p2pPeersMax: 256,
+  /** Largest frame payload (canonical CBOR after the 4-byte length prefix): a proposal carries a whole block. */
+  p2pFrameBytesMax: 9 * 1024 * 1024,
+  /** Largest frame accepted before the peer is authenticated: only the hello (spec/p2p.md §hello). */
+  p2pHelloBytesMax: 1024,
+  /** TCP connect + TLS handshake + hello exchange must finish within this. */
+  p2pHandshakeTimeoutMs: 5_000,
+  /** Connections still in their handshake, inbound and outbound together. */
+  p2pPendingConnectionsMax: 64,
+  /** Per-peer send queue (beyond it: the oldest queued message is dropped). Bytes must hold one largest frame. */
+  p2pSendQueueMsgsMax: 10_000,
+  p2pSendQueueBytesMax: 32 * 1024 * 1024,
+  /** Inbound token bucket per peer: sustained rate and burst, in messages. */
+  p2pInboundMsgsPerSecond: 20_000,
+  p2pInboundBurstMsgs: 40_000,
+  /** A peer whose messages are dropped by its bucket more than this often within one window is disconnected. */
+  p2pFloodDropsMax: 20_000,
+  p2pFloodWindowMs: 10_000,
+  /** After a protocol violation (bad frame, flood, write stall) the member is neither accepted nor dialed for this long. */
+  p2pViolationBanMs: 10_000,
+  /** Redial delay: base * 2^failures, with jitter, never above the max. */
+  p2pDialBackoffBaseMs: 250,
+  p2pDialBackoffMaxMs: 30_000,
+  /** A link that stayed up this long resets the redial backoff. */
+  p2pLinkStableMs: 10_000,
+  /** A link with queued output that makes no write progress for this long is closed. */
+  p2pWriteStallMs: 30_000,
 } as const;
 
 export type Limits = typeof LIMITS;
