@@ -8,25 +8,13 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fromKeyFile, getSuite, type KeyPair, loadGenesis, toHex, toKeyFile } from "@tally/core";
+import { fromKeyFile, getSuite, type KeyPair, loadGenesis, seededRandom, toHex, toKeyFile } from "@tally/core";
 import { AccountSigner, TallyClient } from "@tally/sdk";
 import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
 
 const KILLS = 4;
 const CLIENTS = 4;
 const BATCH = 50;
-
-/** A small seeded PRNG so a failing run can be replayed with the printed seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = tempDir("crash");
 const net = join(dir.path, "net");
@@ -59,7 +47,7 @@ function addClients(count: number): KeyPair[] {
 
 test("every acknowledged transaction survives repeated SIGKILL under load", { timeout: 240_000 }, async (t) => {
   const seed = Number(process.env.TALLY_CRASH_SEED ?? Date.now() % 1_000_000);
-  const random = prng(seed);
+  const random = seededRandom(seed); // a failing run replays with the printed seed
   const keys = addClients(CLIENTS);
   const acknowledged = new Map<string, number>();
   const logFile = join(dir.path, "node.log");

@@ -9,6 +9,7 @@ export * from "./json.js";
 export * from "./keyfile.js";
 export * from "./limits.js";
 export * from "./merkle.js";
+export * from "./prng.js";
 export * from "./receipt.js";
 export * from "./result.js";
 export * from "./smt.js";

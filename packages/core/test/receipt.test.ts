@@ -5,7 +5,6 @@ import {
   encodeReceipt,
   formatEvidenceReceiptFile,
   makeEvidenceReceiptFile,
-  TallyError,
   toHex,
   verifyCommit,
   verifyEvidenceReceiptFile,

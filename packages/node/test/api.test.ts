@@ -11,6 +11,7 @@ import {
   formatEvidenceReceiptFile,
   fromHex,
   LIMITS,
+  seededRandom,
   TallyError,
   toHex,
   utf8,
@@ -21,17 +22,7 @@ import {
 import { decodeAccount } from "../src/modules/accounts.js";
 import { digestOf, get, makeNet, notarize, outsider, post, type RunningNode, SUITES, startNode, type TestAccount } from "./helpers.js";
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
 

@@ -40,17 +40,9 @@ export function sortedKeys(suite: CryptoSuite, labels: readonly string[]): KeyPa
   return labels.map((l) => p2pKey(suite, l)).sort((a, b) => (toHex(a.publicKey) < toHex(b.publicKey) ? -1 : 1));
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for jitter. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "@tally/core";
+
+export { seededRandom };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
