@@ -5,6 +5,7 @@ import { decode, encode, isValueMap, type Value } from "./encoding.js";
 import { TallyError } from "./errors.js";
 import { LIMITS } from "./limits.js";
 import type { ValidatorSet } from "./validators.js";
+import { precommitSignBytes } from "./votes.js";
 
 export interface BlockHeader {
   readonly chainId: string;
@@ -48,8 +49,6 @@ export interface CommitCertificate {
   readonly blockHash: Uint8Array;
   readonly signatures: readonly CommitSignature[];
 }
-
-const PRECOMMIT_DOMAIN = "tally/precommit/v1";
 
 function headerValue(h: BlockHeader): Value {
   return {
@@ -122,10 +121,6 @@ export function decodeBlock(bytes: Uint8Array): Block {
   if (header.txCount !== txs.length)
     throw new TallyError("BAD_ENCODING", "block holds another number of transactions than its header says");
   return { header, txs: txs as Uint8Array[] };
-}
-
-export function precommitSignBytes(chainId: string, height: number, round: number, hash: Uint8Array): Uint8Array {
-  return encode([PRECOMMIT_DOMAIN, chainId, height, round, hash]);
 }
 
 export function commitToValue(c: CommitCertificate): Value {

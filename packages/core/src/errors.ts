@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   BAD_COMMIT: "commit certificate does not verify",
   BAD_RECEIPT: "receipt does not verify",
   BAD_GENESIS: "genesis document is invalid",
+  BAD_EVIDENCE: "misbehaviour evidence does not prove equivocation",
+  BAD_BLOCK: "block is invalid for this chain",
+  MISBEHAVIOUR_EXISTS: "this equivocation is already recorded",
   // node
   TIMEOUT: "timed out waiting",
   NODE_STOPPING: "node is shutting down",

@@ -16,3 +16,4 @@ export * from "./smt.js";
 export * from "./state-keys.js";
 export * from "./tx.js";
 export * from "./validators.js";
+export * from "./votes.js";

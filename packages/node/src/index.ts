@@ -2,7 +2,16 @@ export { CommitWaiters } from "./api/commit-waiters.js";
 export { createApi } from "./api/server.js";
 export { Chain } from "./chain.js";
 export { type Clock, systemClock } from "./clock.js";
-export { loadNodeDir, type NodeConfig, type NodeDir, parseConfig } from "./config.js";
+export {
+  type ConsensusConfig,
+  DEFAULT_CONSENSUS_CONFIG,
+  loadNodeDir,
+  type NodeConfig,
+  type NodeDir,
+  type P2PConfig,
+  type PeerConfig,
+  parseConfig,
+} from "./config.js";
 export { ExecutionEngine } from "./execution/engine.js";
 export type { CallContext, Module } from "./execution/module.js";
 export { createLogger, type Logger } from "./logger.js";
