@@ -28,10 +28,11 @@ import {
   type TxEnvelope,
   type TxResult,
   toHex,
+  type ValidatorSet,
   validatorIndex,
   verifyTxBytes,
 } from "@tally/core";
-import { ExecutionEngine } from "./execution/engine.js";
+import { type BlockOutput, ExecutionEngine, type SkippedTx } from "./execution/engine.js";
 import type { Logger } from "./logger.js";
 import type { Mempool } from "./mempool.js";
 import type { NodeMetrics } from "./metrics.js";
@@ -83,6 +84,15 @@ export interface CommittedBlockEvent {
   readonly included: readonly TxEnvelope[];
   readonly results: readonly TxResult[];
   readonly skipped: ReadonlyArray<{ tx: TxEnvelope; reason: TallyError }>;
+}
+
+/** An executed block that is not (yet) part of the chain: a proposal, or a synced block being applied. */
+export interface Candidate {
+  readonly block: Block;
+  readonly hash: Uint8Array;
+  /** The executed head it was built or checked on. */
+  readonly parentHash: Uint8Array;
+  readonly out: BlockOutput;
 }
 
 export interface TxLookup {
@@ -241,7 +251,7 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     try {
       if (this.store.txLocation(env.hash) !== undefined)
         throw new TallyError("DUPLICATE_TX", "transaction already committed", { hash: env.hashHex });
-      const account = readAccount(this.readState, env.sender);
+      const account = readAccount(this.readExecState, env.sender);
       if (account === null) throw new TallyError("UNKNOWN_SIGNER", undefined, { address: env.sender });
       const { def, parsed } = this.engine.resolveCall(env.tx.module, env.tx.method, env.tx.args);
       def.precheck?.({ suite: this.genesis.suite, caller: env.sender, get: this.readState }, parsed);
@@ -256,15 +266,27 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     }
   }
 
+  /** The validator set that commits block `height` (spec/validators.md). */
+  validatorSet(height: number): ValidatorSet {
+    assert(height >= 1, "validator sets start at height 1");
+    return this.genesis.validators;
+  }
+
+  /** The last executed block (decided, possibly still being written): the parent of the next one. */
+  get executed(): Head {
+    return this.executedHead;
+  }
+
+  /** Executed blocks whose write has not finished. */
+  get unflushedBlocks(): number {
+    return this.unflushed.length;
+  }
+
   /**
-   * Executes `txs` as the block after the last executed one, signs its commit certificate with the
-   * single validator key and writes it. Execution happens synchronously within this call, so the
-   * caller may start the next block while this one is being flushed (its writes stay readable from
-   * memory until then); the returned promise resolves once the block is durable and announced.
-   * Resolves undefined if transactions were given but none could be included.
+   * Builds and executes the block after the last executed one from `txs` (proposer side). Transactions
+   * that cannot run are left out (`skipped`). Nothing changes until `commitCandidate`.
    */
-  async produceBlock(txs: readonly TxEnvelope[], proposerKey: KeyPair, timeMs: number): Promise<CommittedBlockEvent | undefined> {
-    const { suite } = this.genesis;
+  buildCandidate(txs: readonly TxEnvelope[], proposer: Uint8Array, timeMs: number): Candidate {
     const parent = this.executedHead;
     const height = parent.height + 1;
     const blockTime = Math.max(timeMs, parent.timeMs + 1);
@@ -274,29 +296,8 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       this.readExecState,
       this.execNodes,
     );
-    const dropped = this.mempool.executed(
-      out.included,
-      out.skipped.map((s) => s.tx),
-    );
-    // Waiters learn why: the transaction itself could not run, or an earlier one of its account could not.
-    const leftOut = [
-      ...out.skipped,
-      ...dropped.map((tx) => ({
-        tx,
-        reason: new TallyError("NONCE_TOO_HIGH", "an earlier transaction of this account was left out of a block"),
-      })),
-    ];
-    if (out.skipped.length > 0) {
-      this.metrics.txsSkipped.inc(out.skipped.length);
-      this.log.warn(
-        { height, skipped: out.skipped.length, dropped: dropped.length, first: out.skipped[0]?.reason.code },
-        "transactions left out of block",
-      );
-    }
-    if (out.included.length === 0 && txs.length > 0) {
-      this.emit("committed", { height: parent.height, hash: parent.hash, included: [], results: [], skipped: leftOut });
-      return undefined;
-    }
+    this.metrics.blockExecuteSeconds.observe((performance.now() - started) / 1000);
+    const { suite } = this.genesis;
     const txBytes = out.included.map((e) => e.bytes);
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -307,20 +308,89 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       txRoot: merkleRoot(suite.hash, txBytes),
       stateRoot: out.stateRoot.hash,
       resultsRoot: merkleRoot(suite.hash, out.resultBytes),
-      validatorsHash: this.genesis.validators.hash,
-      nextValidatorsHash: this.genesis.validators.hash,
-      proposer: proposerKey.publicKey,
+      validatorsHash: this.validatorSet(height).hash,
+      nextValidatorsHash: this.validatorSet(height + 1).hash,
+      proposer,
     };
-    const hash = blockHash(suite, header);
-    const commit = this.selfCommit(header, hash, proposerKey);
-    const executed = performance.now();
-    this.metrics.blockExecuteSeconds.observe((executed - started) / 1000);
-    const head: Head = { height, hash, timeMs: blockTime, stateRoot: out.stateRoot };
+    return { block: { header, txs: txBytes }, hash: blockHash(suite, header), parentHash: parent.hash, out };
+  }
+
+  /**
+   * Checks a block someone else built (a proposal or a synced block) as the next one: header fields
+   * against the executed head and the validator sets, then executes it and compares the roots. The
+   * transactions' signatures must have been checked already (`verifyBlockTxs`). Throws BAD_BLOCK.
+   */
+  checkCandidate(block: Block, blockHashValue: Uint8Array): Candidate {
+    const { suite } = this.genesis;
+    const parent = this.executedHead;
+    const h = block.header;
+    const height = parent.height + 1;
+    const bad = (message: string, meta: Record<string, string | number> = {}): never => {
+      throw new TallyError("BAD_BLOCK", message, { height: h.height, ...meta });
+    };
+    if (!equalBytes(blockHash(suite, h), blockHashValue)) bad("block hash does not match its header");
+    if (h.chainId !== this.chainId) bad("block is for another chain");
+    if (h.height !== height) bad("block is not the next height", { expected: height });
+    if (!equalBytes(h.prevHash, parent.hash)) bad("block does not extend the executed head");
+    if (h.timeMs <= parent.timeMs) bad("block time does not move forward");
+    if (!equalBytes(h.validatorsHash, this.validatorSet(height).hash)) bad("block names another validator set");
+    if (!equalBytes(h.nextValidatorsHash, this.validatorSet(height + 1).hash)) bad("block names another next validator set");
+    if (validatorIndex(this.validatorSet(height), h.proposer) < 0) bad("block proposer is not a validator");
+    if (!equalBytes(h.txRoot, merkleRoot(suite.hash, block.txs))) bad("txRoot does not match the transactions");
+    const txs: TxEnvelope[] = [];
+    for (const bytes of block.txs) {
+      try {
+        txs.push(openTxBytes(suite, this.chainId, bytes));
+      } catch (err) {
+        if (err instanceof TallyError) bad(`block holds an invalid transaction: ${err.message}`);
+        throw err;
+      }
+    }
+    const started = performance.now();
+    const out = this.engine.executeBlock(
+      { height, timeMs: h.timeMs, prevStateRoot: parent.stateRoot, txs },
+      this.readExecState,
+      this.execNodes,
+    );
+    this.metrics.blockExecuteSeconds.observe((performance.now() - started) / 1000);
+    if (out.skipped.length > 0) bad("block holds a transaction that cannot run", { reason: out.skipped[0]?.reason.code ?? "" });
+    if (!equalBytes(out.stateRoot.hash, h.stateRoot)) bad("stateRoot differs from execution");
+    if (!equalBytes(merkleRoot(suite.hash, out.resultBytes), h.resultsRoot)) bad("resultsRoot differs from execution");
+    return { block, hash: blockHashValue, parentHash: parent.hash, out };
+  }
+
+  /**
+   * Checks the signatures of a received block's transactions, except those this node verified when it
+   * admitted them (still in its mempool): each signature is verified once per node.
+   */
+  async verifyBlockTxs(block: Block): Promise<void> {
+    const unknown = block.txs.filter((bytes) => !this.mempool.has(toHex(this.genesis.suite.hash(bytes))));
+    if (unknown.length === 0) return;
+    const verdicts = await this.verifier.verify(unknown);
+    const failed = verdicts.find((v) => v !== null);
+    if (failed != null) throw new TallyError("BAD_BLOCK", `block holds a transaction that fails verification: ${failed.message}`);
+  }
+
+  /**
+   * Makes a decided candidate the executed head at once (the next block may be built on it right away)
+   * and writes it with its commit certificate; resolves once it is durable and announced.
+   */
+  async commitCandidate(
+    candidate: Candidate,
+    commit: CommitCertificate,
+    leftOut: CommittedBlockEvent["skipped"] = [],
+  ): Promise<CommittedBlockEvent> {
+    const { block, hash, out } = candidate;
+    const height = block.header.height;
+    assert(equalBytes(candidate.parentHash, this.executedHead.hash), "candidate does not extend the executed head");
+    assert(commit.height === height && equalBytes(commit.blockHash, hash), "commit certificate is for another block");
+    const head: Head = { height, hash, timeMs: block.header.timeMs, stateRoot: out.stateRoot };
     const unflushed = new UnflushedBlock(height, out.stateWrites, out.smtNodes);
     this.unflushed.push(unflushed);
     this.executedHead = head;
+    const started = performance.now();
     await this.store.commitBlock({
-      block: { header, txs: txBytes },
+      block,
       blockHash: hash,
       txHashes: out.included.map((e) => e.hash),
       results: out.resultBytes,
@@ -331,14 +401,68 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     });
     assert(this.unflushed[0] === unflushed, "blocks became durable out of order");
     this.unflushed.shift();
-    this.metrics.blockPersistSeconds.observe((performance.now() - executed) / 1000);
+    this.metrics.blockPersistSeconds.observe((performance.now() - started) / 1000);
     this.headState = head;
-    this.mempool.committed(out.included);
     this.recordCommitMetrics(out.results);
     const event: CommittedBlockEvent = { height, hash, included: out.included, results: out.results, skipped: leftOut };
     this.log.debug({ height, txs: out.included.length, hash: toHex(hash) }, "block committed");
     this.emit("committed", event);
     return event;
+  }
+
+  /**
+   * Single-validator production: executes `txs` as the next block, signs its commit certificate with
+   * the only validator key and writes it. Execution happens synchronously within this call, so the
+   * caller may start the next block while this one is being flushed; the returned promise resolves once
+   * the block is durable and announced. Resolves undefined if transactions were given but none could
+   * be included.
+   */
+  async produceBlock(txs: readonly TxEnvelope[], proposerKey: KeyPair, timeMs: number): Promise<CommittedBlockEvent | undefined> {
+    const parent = this.executedHead;
+    const candidate = this.buildCandidate(txs, proposerKey.publicKey, timeMs);
+    const { out } = candidate;
+    const dropped = this.mempool.executed(
+      out.included,
+      out.skipped.map((s) => s.tx),
+    );
+    const leftOut = this.leftOut(out.skipped, dropped);
+    if (out.included.length === 0 && txs.length > 0) {
+      this.emit("committed", { height: parent.height, hash: parent.hash, included: [], results: [], skipped: leftOut });
+      return undefined;
+    }
+    const commit = this.selfCommit(candidate.block.header, candidate.hash, proposerKey);
+    const written = this.commitCandidate(candidate, commit, leftOut);
+    // In flight until durable: the accounts' next nonces still count these transactions.
+    const event = await written;
+    this.mempool.committed(out.included);
+    this.metrics.mempoolTxs.set(this.mempool.size);
+    this.metrics.mempoolBytes.set(this.mempool.sizeBytes);
+    return event;
+  }
+
+  /** Waiters learn why: the transaction itself could not run, or an earlier one of its account could not. */
+  leftOut(skipped: readonly SkippedTx[], dropped: readonly TxEnvelope[]): Array<{ tx: TxEnvelope; reason: TallyError }> {
+    const out = [
+      ...skipped,
+      ...dropped.map((tx) => ({
+        tx,
+        reason: new TallyError("NONCE_TOO_HIGH", "an earlier transaction of this account was left out of a block"),
+      })),
+    ];
+    if (skipped.length > 0) {
+      this.metrics.txsSkipped.inc(skipped.length);
+      this.log.warn(
+        { height: this.executedHead.height + 1, skipped: skipped.length, dropped: dropped.length, first: skipped[0]?.reason.code },
+        "transactions left out of block",
+      );
+    }
+    return out;
+  }
+
+  /** Tells waiters about transactions that were dropped without reaching a block. */
+  announceLeftOut(leftOut: ReadonlyArray<{ tx: TxEnvelope; reason: TallyError }>): void {
+    if (leftOut.length === 0) return;
+    this.emit("committed", { height: this.headState.height, hash: this.headState.hash, included: [], results: [], skipped: leftOut });
   }
 
   private recordCommitMetrics(results: readonly TxResult[]): void {
@@ -394,6 +518,11 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       throw new TallyError("NOT_FOUND", "indexed transaction missing from its block", { height: loc.height });
     }
     return { ...loc, txBytes, result: decodeResult(resultBytes), blockHash: found.hash, timeMs: found.header.timeMs };
+  }
+
+  /** The nonce an account's next transaction must carry, as of the last executed block. */
+  nextNonce(address: string): number {
+    return readAccount(this.readExecState, address)?.nonce ?? 0;
   }
 
   account(address: string): AccountRecord | null {

@@ -147,6 +147,95 @@ export class Mempool {
     return dropped;
   }
 
+  // ---- consensus mode (spec/mempool.md §consensus): proposals may not be decided, so nothing is taken.
+
+  /** The oldest pooled transactions within the block limits, left in the pool. */
+  peek(txsMax: number, bytesMax: number): TxEnvelope[] {
+    const out: TxEnvelope[] = [];
+    let bytes = 0;
+    for (const env of this.pooled.values()) {
+      if (out.length >= txsMax || bytes + env.bytes.length > bytesMax) break;
+      out.push(env);
+      bytes += env.bytes.length;
+    }
+    return out;
+  }
+
+  /**
+   * A decided block (ours or another proposer's) holds these transactions: they leave the pool, and so
+   * do pooled transactions of the same accounts whose nonces the block overtook (another transaction
+   * with that nonce won). `nonceAfter` gives an account's next nonce after the block.
+   */
+  removeIncluded(
+    included: ReadonlyArray<{ readonly hashHex: string; readonly sender: string }>,
+    nonceAfter: (sender: string) => number,
+  ): void {
+    const senders = new Set<string>();
+    for (const { hashHex, sender } of included) {
+      senders.add(sender);
+      const env = this.pooled.get(hashHex);
+      if (env === undefined) continue;
+      this.pooled.delete(hashHex);
+      this.bytes -= env.bytes.length;
+      const queue = this.accounts.get(sender);
+      if (queue !== undefined) queue.pooled--;
+    }
+    let overtaken = false;
+    for (const sender of senders) {
+      const queue = this.accounts.get(sender);
+      if (queue === undefined) continue;
+      const next = nonceAfter(sender);
+      if (queue.pooled > 0 && queue.nextNonce > next) {
+        // The remaining pooled transactions follow on; any below `next` lost to another transaction.
+        // Pooled nonces of an account are contiguous and end just below nextNonce.
+        overtaken ||= queue.nextNonce - queue.pooled < next;
+        continue;
+      }
+      if (queue.inFlight === 0) this.accounts.delete(sender);
+      else queue.nextNonce = Math.max(queue.nextNonce, next);
+      if (queue.pooled > 0) overtaken = true;
+    }
+    if (!overtaken) return;
+    for (const env of [...this.pooled.values()]) {
+      if (senders.has(env.sender) && env.tx.nonce < nonceAfter(env.sender)) this.dropPooled(env);
+    }
+    for (const sender of senders) {
+      const queue = this.accounts.get(sender);
+      if (queue !== undefined && queue.pooled === 0 && queue.inFlight === 0) this.accounts.delete(sender);
+    }
+  }
+
+  private dropPooled(env: TxEnvelope): void {
+    if (!this.pooled.delete(env.hashHex)) return;
+    this.bytes -= env.bytes.length;
+    const queue = this.accounts.get(env.sender);
+    if (queue !== undefined) queue.pooled--;
+  }
+
+  /**
+   * Pooled transactions that could not run when this node built a proposal: they and their accounts'
+   * later pooled transactions are dropped (their nonces can no longer follow). Returns the later ones.
+   */
+  dropUnrunnable(skipped: readonly TxEnvelope[]): TxEnvelope[] {
+    if (skipped.length === 0) return [];
+    const broken = new Set<string>();
+    for (const env of skipped) {
+      this.dropPooled(env);
+      broken.add(env.sender);
+    }
+    const dropped: TxEnvelope[] = [];
+    for (const env of [...this.pooled.values()]) {
+      if (!broken.has(env.sender)) continue;
+      this.dropPooled(env);
+      dropped.push(env);
+    }
+    for (const sender of broken) {
+      const queue = this.accounts.get(sender);
+      if (queue !== undefined && queue.inFlight === 0) this.accounts.delete(sender);
+    }
+    return dropped;
+  }
+
   /** The block holding these transactions is durable: they are no longer this pool's concern. */
   committed(included: readonly TxEnvelope[]): void {
     for (const env of included) {

@@ -3,16 +3,22 @@
  * block production -> API, and closes them in reverse.
  */
 import { mkdirSync } from "node:fs";
-import { type Genesis, type KeyPair, TallyError, validatorIndex } from "@tally/core";
+import { join } from "node:path";
+import { fromHex, type Genesis, type KeyPair, TallyError, toHex, validatorIndex } from "@tally/core";
 import type { FastifyInstance } from "fastify";
 import { createApi } from "./api/server.js";
 import { Chain } from "./chain.js";
 import { type Clock, systemClock } from "./clock.js";
-import type { NodeConfig } from "./config.js";
+import { DEFAULT_CONSENSUS_CONFIG, type NodeConfig } from "./config.js";
+import { EquivocationReporter } from "./consensus/evidence-reporter.js";
+import { ConsensusMetrics } from "./consensus/metrics.js";
+import { ConsensusService, realTimers } from "./consensus/service.js";
+import { FileSignRecordStore, SignGuard } from "./consensus/sign-record.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { createLogger, type Logger, subsystemLogger } from "./logger.js";
 import { Mempool } from "./mempool.js";
 import { NodeMetrics } from "./metrics.js";
+import { type P2PMember, P2PNode } from "./p2p/p2p-node.js";
 import { BlockProducer } from "./producer.js";
 import { ChainStore } from "./storage/chain-store.js";
 import { defaultVerifyWorkers, VerifyPool } from "./verify/pool.js";
@@ -39,6 +45,8 @@ export class TallyNode {
     readonly metrics: NodeMetrics,
     private readonly store: ChainStore,
     private readonly producer: BlockProducer | undefined,
+    readonly consensus: ConsensusService | undefined,
+    private readonly p2p: P2PNode | undefined,
     private readonly api: FastifyInstance,
     private readonly verifier: VerifyPool,
     private readonly lock: DirLock,
@@ -72,23 +80,64 @@ export class TallyNode {
       const chain = await Chain.open(genesis, store, mempool, metrics, subsystemLogger(root, "chain"), verifier);
 
       let producer: BlockProducer | undefined;
-      const isValidator = validatorIndex(genesis.validators, key.publicKey) >= 0;
-      if (isValidator && genesis.validators.validators.length === 1) {
+      let consensus: ConsensusService | undefined;
+      let p2p: P2PNode | undefined;
+      const isValidator = validatorIndex(chain.validatorSet(chain.head.height + 1), key.publicKey) >= 0;
+      if (config.p2p !== undefined) {
+        p2p = new P2PNode({
+          chainId: genesis.doc.chainId,
+          suite: genesis.suite,
+          key,
+          members: p2pMembers(options),
+          listen: config.p2p.listen,
+          logger: root,
+          registry: metrics.registry,
+          random: Math.random,
+        });
+        opened.push(() => p2p?.stop());
+        const guard = isValidator ? new SignGuard(new FileSignRecordStore(join(options.dataDir, "sign-state.cbor"))) : null;
+        const reporter = new EquivocationReporter(chain, key, subsystemLogger(root, "evidence"), (txs) => consensus?.admitted(txs));
+        consensus = new ConsensusService({
+          chain,
+          mempool,
+          net: p2p,
+          timers: realTimers,
+          clock,
+          key,
+          guard,
+          config: config.consensus ?? DEFAULT_CONSENSUS_CONFIG,
+          blockTxsMax: config.producer.blockTxsMax,
+          blockBytesMax: config.producer.blockBytesMax,
+          log: subsystemLogger(root, "consensus"),
+          metrics: new ConsensusMetrics(metrics.registry),
+          onEquivocation: (evidence) => reporter.report(evidence),
+        });
+      } else if (isValidator && genesis.validators.validators.length === 1) {
         producer = new BlockProducer(chain, mempool, key, clock, config.producer, subsystemLogger(root, "producer"));
       } else {
-        log.warn(
-          { validators: genesis.validators.validators.length, isValidator },
-          "this node does not produce blocks: multi-validator consensus is not in this build",
-        );
+        throw new TallyError("BAD_REQUEST", "a chain with several validators needs a p2p section in config.json");
       }
       const api = await createApi(
         { host: config.api.host, port: config.api.port, nodeName: config.name, version: NODE_VERSION },
-        { chain, metrics, log: subsystemLogger(root, "api"), onAdmitted: () => producer?.notify() },
+        {
+          chain,
+          metrics,
+          log: subsystemLogger(root, "api"),
+          onAdmitted: (admitted) => {
+            producer?.notify();
+            consensus?.admitted(admitted.map((e) => e.bytes));
+          },
+          ...(consensus === undefined ? {} : { consensusStatus: () => ({ ...consensus.status() }) }),
+        },
       );
       opened.push(() => api.close());
       await api.listen({ host: config.api.host, port: config.api.port });
       producer?.start();
-      const node = new TallyNode(chain, mempool, metrics, store, producer, api, verifier, lock, log);
+      if (p2p !== undefined && consensus !== undefined) {
+        await p2p.start();
+        consensus.start(fatal(log));
+      }
+      const node = new TallyNode(chain, mempool, metrics, store, producer, consensus, p2p, api, verifier, lock, log);
       log.info(
         { api: node.apiUrl, height: chain.head.height, chainId: genesis.doc.chainId, verifyWorkers: verifier.workers },
         "node started",
@@ -98,6 +147,11 @@ export class TallyNode {
       for (const close of opened.reverse()) await close();
       throw err;
     }
+  }
+
+  /** Where this node accepts member links, once started (multi-member chains). */
+  get p2pAddress(): { host: string; port: number } | undefined {
+    return this.p2p?.listenAddress();
   }
 
   get apiUrl(): string {
@@ -111,9 +165,34 @@ export class TallyNode {
     this.log.info("node stopping");
     await this.api.close();
     await this.producer?.stop();
+    await this.consensus?.stop();
+    await this.p2p?.stop();
     await this.verifier.close();
     await this.store.close();
     this.lock.release();
     this.log.info("node stopped");
   }
+}
+
+/** Validators of the genesis and observers of the config, with the addresses the config knows. */
+function p2pMembers(options: NodeOptions): P2PMember[] {
+  const p2p = options.config.p2p;
+  const members = new Map<string, P2PMember>();
+  for (const v of options.genesis.validators.validators) members.set(toHex(v.publicKey), { publicKey: v.publicKey });
+  for (const hex of p2p?.observers ?? []) members.set(hex, { publicKey: fromHex(hex) });
+  for (const peer of p2p?.peers ?? []) {
+    members.set(peer.publicKey, { publicKey: fromHex(peer.publicKey), address: { host: peer.host, port: peer.port } });
+  }
+  const self = toHex(options.key.publicKey);
+  if (p2p !== undefined) members.set(self, { publicKey: options.key.publicKey, address: p2p.listen });
+  return [...members.values()];
+}
+
+/** A consensus failure is a broken invariant or a storage fault: stop the node rather than run on. */
+function fatal(log: Logger): (err: unknown) => void {
+  return (err) => {
+    log.fatal({ err }, "consensus failed; stopping the node");
+    process.exitCode = 70;
+    process.kill(process.pid, "SIGTERM");
+  };
 }

@@ -41,8 +41,10 @@ export interface ApiDeps {
   readonly chain: Chain;
   readonly metrics: NodeMetrics;
   readonly log: Logger;
-  /** Called after a transaction is admitted (wakes block production). */
-  readonly onAdmitted: () => void;
+  /** Called with the transactions a request got admitted (wakes block production, gossips them). */
+  readonly onAdmitted: (admitted: readonly TxEnvelope[]) => void;
+  /** Consensus status (multi-member chains): height being decided, round, step, role, peers, syncing. */
+  readonly consensusStatus?: () => Record<string, unknown>;
 }
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^[0-9a-f]{${bytes * 2}}$` }) as const;
@@ -127,7 +129,8 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
   /** Admits transactions (hex) in arrival order; wakes block production if any was admitted. */
   const submit = async (txsHex: readonly string[]): Promise<Array<TxEnvelope | TallyError>> => {
     const outcomes = await chain.submit(txsHex.map((h) => fromHex(h)));
-    if (outcomes.some((o) => !(o instanceof TallyError))) deps.onAdmitted();
+    const admitted = outcomes.filter((o): o is TxEnvelope => !(o instanceof TallyError));
+    if (admitted.length > 0) deps.onAdmitted(admitted);
     return outcomes;
   };
 
@@ -152,8 +155,9 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
       latestHash: toHex(head.hash),
       latestTimeMs: head.timeMs,
       stateRoot: toHex(head.stateRoot.hash),
-      validators: chain.genesis.validators.validators.length,
+      validators: chain.validatorSet(head.height + 1).validators.length,
       modules: chain.engine.moduleNames(),
+      ...(deps.consensusStatus === undefined ? {} : { consensus: deps.consensusStatus() }),
     };
   });
 

@@ -23,6 +23,8 @@ export const CONSENSUS_LIMITS = {
   proposalsPerRoundMax: 4,
   /** Upon-rule passes after one event; each pass that fires moves the step, round or a flag forward. */
   rulePassesMax: 64,
+  /** A restarted node resumes at most at this round (its signing record is corrupt beyond it). */
+  resumeRoundMax: 1_000_000,
   /** Timeout durations (base + round × delta) must stay below this. */
   timeoutMsMax: 24 * 60 * 60 * 1000,
 } as const;
@@ -494,6 +496,14 @@ function startHeight(prev: ConsensusState, e: Extract<ConsensusEvent, { type: "s
   assert(Number.isSafeInteger(e.height) && e.height >= 1, "height must be a positive integer");
   assert(prev.status === "idle" || e.height > prev.height, "heights only move forward");
   checkConfig(e.config);
+  const resume = e.resume;
+  if (resume !== undefined) {
+    assert(isRound(resume.round) && resume.round <= CONSENSUS_LIMITS.resumeRoundMax, "resume round out of range");
+    assert(
+      (resume.lockedValue === null) === (resume.lockedRound === -1) && resume.lockedRound < resume.round,
+      "a resumed lock must be from an earlier round, with a value exactly when its round is set",
+    );
+  }
   const powers = powersOf(e.validators);
   assert(e.self === null || (Number.isSafeInteger(e.self) && e.self >= 0 && e.self < powers.length), "own index out of range");
   const schedule =
@@ -510,8 +520,8 @@ function startHeight(prev: ConsensusState, e: Extract<ConsensusEvent, { type: "s
     schedule,
     round: 0,
     step: "propose",
-    lockedValue: null,
-    lockedRound: -1,
+    lockedValue: resume?.lockedValue ?? null,
+    lockedRound: resume?.lockedRound ?? -1,
     validValue: null,
     validRound: -1,
     decision: null,
@@ -525,7 +535,7 @@ function startHeight(prev: ConsensusState, e: Extract<ConsensusEvent, { type: "s
     awaitingOwnBlock: false,
   };
   const d = new Draft(fresh);
-  d.startRound(0);
+  d.startRound(resume?.round ?? 0);
   d.evaluate();
   return { state: d.finish(), effects: d.effects };
 }

@@ -36,6 +36,13 @@ export interface TimeoutConfig {
   readonly timeoutDeltaMs: number;
 }
 
+/** Where a restarted validator re-enters its height: what its signing record kept (spec §restart). */
+export interface ResumePoint {
+  readonly round: number;
+  readonly lockedValue: Uint8Array | null;
+  readonly lockedRound: number;
+}
+
 export type ConsensusEvent =
   /** Begin height `height` at round 0. `self` is this node's validator index, or null for a non-voting observer. */
   | {
@@ -44,6 +51,11 @@ export type ConsensusEvent =
       readonly validators: ValidatorSet;
       readonly self: number | null;
       readonly config: TimeoutConfig;
+      /**
+       * Restart within a height this node already signed messages in (spec §restart): begin at
+       * `round` (after the last round it signed in) holding the lock it had durably recorded.
+       */
+      readonly resume?: ResumePoint;
     }
   | { readonly type: "proposal"; readonly proposal: Proposal }
   | { readonly type: "vote"; readonly vote: Vote }

@@ -48,7 +48,13 @@ export interface ConnectionOwner {
 }
 
 /** Closing for these is a protocol violation by an authenticated member: the owner bans it for a while. */
-export const VIOLATIONS: ReadonlySet<CloseReason> = new Set<CloseReason>(["frame_too_large", "bad_encoding", "flood", "write_stall"]);
+export const VIOLATIONS: ReadonlySet<CloseReason> = new Set<CloseReason>([
+  "frame_too_large",
+  "bad_encoding",
+  "invalid_message",
+  "flood",
+  "write_stall",
+]);
 
 export class Connection {
   state: ConnectionState = "tls";

@@ -8,6 +8,7 @@ export type DisconnectReason =
   | "socket_error"
   | "frame_too_large"
   | "bad_encoding"
+  | "invalid_message"
   | "flood"
   | "write_stall"
   | "duplicate"

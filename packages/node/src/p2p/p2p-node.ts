@@ -278,6 +278,17 @@ export class P2PNode {
     return sent;
   }
 
+  /**
+   * Drops the link to a member that sent a message the layer above found invalid (bad signature,
+   * wrong proposer, undecodable consensus message): logged, counted and banned like any other violation.
+   */
+  disconnect(peerKeyHex: string, detail: string): void {
+    const m = this.members.get(peerKeyHex);
+    if (m?.link == null) return;
+    this.log.warn({ peer: peerKeyHex, detail }, "p2p peer sent an invalid message; disconnecting");
+    m.link.close("invalid_message");
+  }
+
   /** Handlers run synchronously, in registration order, for every accepted message. Returns an unsubscribe function. */
   onMessage(handler: MessageHandler): () => void {
     return subscribe(this.messageHandlers, handler);
