@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, openSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -26,6 +26,36 @@ export async function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+function listenOn(port: number): Promise<Server | undefined> {
+  return new Promise((resolveServer) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once("error", () => resolveServer(undefined));
+    server.listen(port, "127.0.0.1", () => resolveServer(server));
+  });
+}
+
+/**
+ * A base port B such that B .. B+count-1 are all free right now (for `tally init --api-port/--p2p-port`).
+ * Drawn at random in 20000-32000, below Linux's ephemeral range (where freePort() and outgoing
+ * connections land) and in steps of 100 so that tests running in parallel, each taking a block, do not
+ * collide.
+ */
+export async function freePortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 120) * 100;
+    const servers: Server[] = [];
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) {
+      const server = await listenOn(p);
+      if (server) servers.push(server);
+      else ok = false;
+    }
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    if (ok) return base;
+  }
+  throw new Error(`no block of ${count} free ports found`);
 }
 
 export interface CliResult {

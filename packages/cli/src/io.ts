@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { fromKeyFile, type KeyPair, TallyError } from "@tally/core";
 
 export const DEFAULT_API_PORT = 7070;
+export const DEFAULT_P2P_PORT = 26650;
 export const DEFAULT_RPC = `http://127.0.0.1:${DEFAULT_API_PORT}`;
 
 export function readJsonFile(path: string): unknown {

@@ -3,10 +3,10 @@ import { TallyError } from "@tally/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { block, registerAccount, status, tx } from "./commands/chain.js";
 import * as evidence from "./commands/evidence.js";
-import { initNetwork } from "./commands/init.js";
+import { initNetwork, MAX_OBSERVERS, MAX_VALIDATORS } from "./commands/init.js";
 import { newKey } from "./commands/keys.js";
-import { closeOnSignal, runDevnet, startNode } from "./commands/node.js";
-import { CommandFailure, DEFAULT_API_PORT, DEFAULT_RPC, printJson } from "./io.js";
+import { closeOnSignal, runDevnet, startNode, stopRequested } from "./commands/node.js";
+import { CommandFailure, DEFAULT_API_PORT, DEFAULT_P2P_PORT, DEFAULT_RPC, printJson } from "./io.js";
 
 const VERSION = "0.1.0";
 
@@ -32,44 +32,87 @@ export function buildProgram(): Command {
 
   program
     .command("init")
-    .description("write a genesis, one directory per node and an admin account key")
+    .description("write a genesis, one directory per node, an admin account key and network.json")
     .argument("<dir>", "network directory")
-    .option("--validators <n>", "number of validators", int("--validators", 1, 64), 1)
+    .option("--validators <n>", "validators node0..node{N-1}, in the genesis", int("--validators", 1, MAX_VALIDATORS), 1)
+    .option("--observers <m>", "observers node{N}..node{N+M-1}: replicate and verify, do not vote", int("--observers", 0, MAX_OBSERVERS), 0)
     .addOption(cryptoOption())
     .option("--chain-id <id>", "chain id", "tally-local")
     .option("--api-port <port>", "API port of node 0 (node k uses port + k)", int("--api-port", 1, 65535), DEFAULT_API_PORT)
-    .option("--force", "overwrite an existing network")
-    .action((dir: string, o: { validators: number; crypto: "ed25519" | "sm2"; chainId: string; apiPort: number; force?: boolean }) => {
-      const result = initNetwork(dir, {
-        validators: o.validators,
-        crypto: o.crypto,
-        chainId: o.chainId,
-        apiPort: o.apiPort,
-        force: o.force ?? false,
-      });
-      printJson(result);
-    });
+    .option(
+      "--p2p-port <port>",
+      "p2p port of node 0 (node k uses port + k; unused by a single validator)",
+      int("--p2p-port", 1, 65535),
+      DEFAULT_P2P_PORT,
+    )
+    .option("--force", "replace an existing network (deletes its node directories and their data)")
+    .action(
+      (
+        dir: string,
+        o: {
+          validators: number;
+          observers: number;
+          crypto: "ed25519" | "sm2";
+          chainId: string;
+          apiPort: number;
+          p2pPort: number;
+          force?: boolean;
+        },
+      ) => {
+        const result = initNetwork(dir, {
+          validators: o.validators,
+          observers: o.observers,
+          crypto: o.crypto,
+          chainId: o.chainId,
+          apiPort: o.apiPort,
+          p2pPort: o.p2pPort,
+          force: o.force ?? false,
+        });
+        printJson(result);
+      },
+    );
 
   program
     .command("start")
     .description("run the node in NODE_DIR until Ctrl-C / SIGTERM")
     .argument("<nodeDir>", "node directory written by `tally init`")
     .action(async (dir: string) => {
+      const stop = stopRequested(); // a signal during start-up closes the node as soon as it is up
       const node = await startNode(dir);
       process.stdout.write(`${node.chain.genesis.doc.chainId} node API ${node.apiUrl}\n`);
-      await closeOnSignal([node]);
+      try {
+        await closeOnSignal([node], stop);
+      } catch (err) {
+        throw new CommandFailure(`the node in ${dir} did not close cleanly: ${err instanceof Error ? err.message : String(err)}`);
+      }
     });
 
   program
     .command("devnet")
-    .description("initialise (if needed) and run a local network; prints the API URLs")
+    .description("initialise DIR (if it holds no network) and run each of its nodes as its own process until Ctrl-C")
     .option("--dir <dir>", "network directory", ".tally")
-    .option("--nodes <n>", "validators (this build runs single-validator networks)", int("--nodes", 1, 1), 1)
+    .option("--nodes <n>", "validators", int("--nodes", 1, MAX_VALIDATORS), 4)
+    .option("--observers <m>", "observers", int("--observers", 0, MAX_OBSERVERS), 0)
     .addOption(cryptoOption())
-    .option("--api-port <port>", "API port of node 0", int("--api-port", 1, 65535), DEFAULT_API_PORT)
-    .action(async (o: { dir: string; nodes: number; crypto: "ed25519" | "sm2"; apiPort: number }) => {
-      await runDevnet({ dir: o.dir, nodes: o.nodes, crypto: o.crypto, apiPort: o.apiPort });
-    });
+    .option("--api-port <port>", "API port of node 0 (node k uses port + k)", int("--api-port", 1, 65535), DEFAULT_API_PORT)
+    .option("--p2p-port <port>", "p2p port of node 0 (node k uses port + k)", int("--p2p-port", 1, 65535), DEFAULT_P2P_PORT)
+    .action(
+      async (
+        o: { dir: string; nodes: number; observers: number; crypto: "ed25519" | "sm2"; apiPort: number; p2pPort: number },
+        cmd: Command,
+      ) => {
+        // An existing network is reused; options given explicitly must then match it, defaults need not.
+        const given = (name: string) => cmd.getOptionValueSource(name) !== "default";
+        await runDevnet({
+          dir: o.dir,
+          nodes: o.nodes,
+          observers: o.observers,
+          ...(given("crypto") ? { crypto: o.crypto } : {}),
+          ...(given("apiPort") ? { apiPort: o.apiPort } : {}),
+          ...(given("p2pPort") ? { p2pPort: o.p2pPort } : {}),
+        });
+      },
+    );
 
   const keys = program.command("keys").description("key files");
   keys

@@ -16,4 +16,5 @@ export * from "./smt.js";
 export * from "./state-keys.js";
 export * from "./tx.js";
 export * from "./validators.js";
+export * from "./valset-proof.js";
 export * from "./votes.js";

@@ -25,6 +25,16 @@ export const LIMITS = {
   evidenceMetadataBytesMax: 4 * 1024,
   /** Validators in one set. */
   validatorsMax: 128,
+  /** Voting power one validator may be given by `validators.set` (genesis powers are bounded by the set's total only). */
+  validatorPowerMax: 2 ** 40,
+  /**
+   * Validator-set changes one proof may carry (spec/validators.md). A hop holds a header, a commit and a
+   * list of up to validatorsMax validators, at most about 19 KiB (sm2, 128 signers): 512 hops stay well
+   * inside encodingBytesMax together with the rest of a receipt.
+   */
+  validatorHopsMax: 512,
+  /** Encoded equivocation evidence (two signed votes) a `validators.reportEquivocation` call may carry. */
+  equivocationBytesMax: 1024,
   /** Accounts and organisations declared in genesis. */
   genesisAccountsMax: 10_000,
   /** Executed blocks whose storage write may be in progress at once (execution of the next overlaps the flush). */

@@ -1,8 +1,9 @@
 /**
  * Receipts (spec/receipt.md): everything an offline verifier needs, besides the genesis file, to be
  * convinced that a transaction was committed at a height with a result, and optionally that a state
- * key held a value right after that block. Verification trusts nothing in the receipt: it checks the
- * commit certificate against the genesis validator set and every Merkle path against the header.
+ * key held a value right after that block. Verification trusts nothing in the receipt: it follows the
+ * validator-set changes from the genesis set (spec/validators.md), checks the commit certificate
+ * against the set that results and every Merkle path against the header.
  */
 import {
   type BlockHeader,
@@ -15,13 +16,15 @@ import {
   verifyCommit,
 } from "./block.js";
 import { equalBytes } from "./bytes.js";
-import { decode, encode, type Value } from "./encoding.js";
+import { decode, encode, isValueMap, type Value } from "./encoding.js";
 import { TallyError } from "./errors.js";
 import type { Genesis } from "./genesis.js";
 import { decodeMerkleProof, encodeMerkleProof, type MerkleProof, verifyMerkleProof } from "./merkle.js";
 import { decodeResult, type TxResult } from "./result.js";
 import { decodeSmtProof, encodeSmtProof, type SmtProof, verifySmtProof } from "./smt.js";
 import { decodeTx, type SignedTx, txSignBytes } from "./tx.js";
+import type { ValidatorSet } from "./validators.js";
+import { type ValidatorSetHop, validatorProofFromValue, validatorProofToValue, verifyValidatorChain } from "./valset-proof.js";
 
 export const RECEIPT_FORMAT = "tally-receipt/1";
 
@@ -40,6 +43,12 @@ export interface Receipt {
   readonly result: Uint8Array;
   readonly resultProof: MerkleProof;
   readonly state: StateEntryProof | null;
+  /**
+   * The validator-set changes from genesis up to the receipt's height, oldest first. Absent (or empty)
+   * when the block is committed by the genesis set; an empty list is encoded as absent, so receipts of
+   * chains whose set never changed keep their exact bytes.
+   */
+  readonly validatorProof?: readonly ValidatorSetHop[];
 }
 
 export interface VerifiedReceipt {
@@ -49,10 +58,16 @@ export interface VerifiedReceipt {
   readonly tx: SignedTx;
   readonly result: TxResult;
   readonly state: { readonly key: Uint8Array; readonly value: Uint8Array | null } | null;
+  /** The validator set that committed the block, reached from genesis through `validatorProof`. */
+  readonly validators: ValidatorSet;
 }
 
+const RECEIPT_KEYS = ["format", "header", "commit", "tx", "txProof", "result", "resultProof", "state"] as const;
+
 export function receiptToValue(r: Receipt): Value {
+  const proof = r.validatorProof ?? [];
   return {
+    ...(proof.length === 0 ? {} : { validatorProof: validatorProofToValue(proof) }),
     format: RECEIPT_FORMAT,
     header: encodeHeader(r.header),
     commit: commitToValue(r.commit),
@@ -76,7 +91,17 @@ function bad(message: string): never {
 export function decodeReceipt(bytes: Uint8Array): Receipt {
   try {
     const v = decode(bytes) as Record<string, Value>;
-    if (v === null || typeof v !== "object" || v.format !== RECEIPT_FORMAT) bad("not a tally receipt");
+    if (!isValueMap(v) || v.format !== RECEIPT_FORMAT) bad("not a tally receipt");
+    for (const key of Object.keys(v)) {
+      if (!(RECEIPT_KEYS as readonly string[]).includes(key) && key !== "validatorProof") bad(`unknown receipt field ${key}`);
+    }
+    for (const key of RECEIPT_KEYS) if (!Object.hasOwn(v, key)) bad(`missing receipt field ${key}`);
+    let validatorProof: ValidatorSetHop[] | undefined;
+    if (Object.hasOwn(v, "validatorProof")) {
+      validatorProof = validatorProofFromValue(v.validatorProof as Value);
+      // Absent is the one encoding of "no changes".
+      if (validatorProof.length === 0) bad("an empty validatorProof must be omitted");
+    }
     if (!(v.header instanceof Uint8Array) || !(v.tx instanceof Uint8Array) || !(v.result instanceof Uint8Array)) {
       bad("header, tx and result must be bytes");
     }
@@ -96,6 +121,7 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
       result: v.result,
       resultProof: decodeMerkleProof(v.resultProof as Value),
       state,
+      ...(validatorProof === undefined ? {} : { validatorProof }),
     };
   } catch (err) {
     if (err instanceof TallyError && err.code === "BAD_RECEIPT") throw err;
@@ -104,15 +130,24 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
 }
 
 /**
- * Verifies a receipt against a genesis. Throws TallyError BAD_RECEIPT (with the reason) unless every
- * check passes. Validator-set changes after genesis are not yet part of the protocol (spec/receipt.md).
+ * Verifies a receipt against a genesis: the genesis validator set is the root of trust, the receipt's
+ * `validatorProof` leads from it to the set of the receipt's height (spec/validators.md), and the
+ * block's commit must verify under that set. Throws TallyError BAD_RECEIPT (with the reason) unless
+ * every check passes.
  */
 export function verifyReceipt(genesis: Genesis, receipt: Receipt): VerifiedReceipt {
   const { suite } = genesis;
   const { header } = receipt;
   if (header.chainId !== genesis.doc.chainId) bad("receipt is for another chain");
+  let validators: ValidatorSet;
   try {
-    verifyCommit(suite, genesis.validators, header, receipt.commit);
+    validators = verifyValidatorChain(suite, header.chainId, genesis.validators, receipt.validatorProof ?? [], header.height);
+  } catch (err) {
+    bad(`validator-set proof: ${(err as Error).message}`);
+  }
+  if (!equalBytes(header.validatorsHash, validators.hash)) bad("header names another validator set than the proof leads to");
+  try {
+    verifyCommit(suite, validators, header, receipt.commit);
   } catch (err) {
     bad(`commit certificate: ${(err as Error).message}`);
   }
@@ -141,5 +176,5 @@ export function verifyReceipt(genesis: Genesis, receipt: Receipt): VerifiedRecei
     if (!verifySmtProof(suite.hash, header.stateRoot, key, value, proof)) bad("state proof does not verify");
     state = { key, value };
   }
-  return { blockHash: blockHash(suite, header), header, txHash, tx, result, state };
+  return { blockHash: blockHash(suite, header), header, txHash, tx, result, state, validators };
 }

@@ -29,6 +29,7 @@ import {
   type TxResult,
   toHex,
   type ValidatorSet,
+  type ValidatorSetHop,
   validatorIndex,
   verifyTxBytes,
 } from "@tally/core";
@@ -38,6 +39,7 @@ import type { Mempool } from "./mempool.js";
 import type { NodeMetrics } from "./metrics.js";
 import { type AccountRecord, readAccount } from "./modules/accounts.js";
 import { BUILTIN_MODULES } from "./modules/index.js";
+import { validatorSetAt, validatorSetChanges } from "./modules/validators.js";
 import type { ChainStore, StateWrite } from "./storage/chain-store.js";
 import { VerifyPool } from "./verify/pool.js";
 
@@ -266,10 +268,13 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     }
   }
 
-  /** The validator set that commits block `height` (spec/validators.md). */
+  /**
+   * The validator set that commits block `height` (spec/validators.md): set(h) is fixed by the state
+   * after block h - 2, so it is known for every height up to the executed head + 2.
+   */
   validatorSet(height: number): ValidatorSet {
-    assert(height >= 1, "validator sets start at height 1");
-    return this.genesis.validators;
+    assert(height >= 1 && height <= this.executedHead.height + 2, "validator set asked for beyond the executed head + 2");
+    return validatorSetAt(this.genesis.suite, this.readExecState, height);
   }
 
   /** The last executed block (decided, possibly still being written): the parent of the next one. */
@@ -545,6 +550,21 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     return { height, stateRoot: root.hash, key, value, proof };
   }
 
+  /** set(height) from durable state (queries): known up to the durable head + 2. */
+  validatorSetDurable(height: number): ValidatorSet {
+    assert(height >= 1 && height <= this.headState.height + 2, "validator set asked for beyond the durable head + 2");
+    return validatorSetAt(this.genesis.suite, this.readState, height);
+  }
+
+  /** The validator-set hops from genesis to the set of block `height` (spec/validators.md §proof). */
+  validatorProof(height: number): ValidatorSetHop[] {
+    return validatorSetChanges(this.genesis.suite, this.readState, height).map((change) => {
+      const found = this.blockAt(change.height);
+      if (found === undefined) throw new TallyError("NOT_FOUND", "block of a validator-set change is missing", { height: change.height });
+      return { header: found.header, commit: found.commit, nextValidators: change.nextValidators.validators };
+    });
+  }
+
   /** A receipt for a committed transaction, optionally proving `stateKey` at the same block. */
   receipt(txHash: Uint8Array, stateKey?: Uint8Array): Receipt {
     const loc = this.txLocation(txHash);
@@ -554,7 +574,9 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     if (found === undefined || results === undefined) throw new TallyError("NOT_FOUND", "block missing", { height: loc.height });
     const { hash } = this.genesis.suite;
     const stateEntry = stateKey === undefined ? null : this.stateProof(stateKey, loc.height);
+    const validatorProof = this.validatorProof(loc.height);
     return {
+      ...(validatorProof.length === 0 ? {} : { validatorProof }),
       header: found.header,
       commit: found.commit,
       tx: found.block.txs[loc.index] as Uint8Array,

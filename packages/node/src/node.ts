@@ -88,14 +88,20 @@ export class TallyNode {
           chainId: genesis.doc.chainId,
           suite: genesis.suite,
           key,
-          members: p2pMembers(options),
+          members: p2pMembers(options, currentValidators(chain)),
           listen: config.p2p.listen,
           logger: root,
           registry: metrics.registry,
           random: Math.random,
         });
         opened.push(() => p2p?.stop());
-        const guard = isValidator ? new SignGuard(new FileSignRecordStore(join(options.dataDir, "sign-state.cbor"))) : null;
+        // Validator-set changes change who may link: members follow the sets of the next two heights.
+        const linked = p2p;
+        chain.on("committed", (event) => {
+          if (event.included.length > 0) linked.setMembers(p2pMembers(options, currentValidators(chain)));
+        });
+        // Every member keeps a signing record: an observer may be made a validator by a set change.
+        const guard = new SignGuard(new FileSignRecordStore(join(options.dataDir, "sign-state.cbor")));
         const reporter = new EquivocationReporter(chain, key, subsystemLogger(root, "evidence"), (txs) => consensus?.admitted(txs));
         consensus = new ConsensusService({
           chain,
@@ -174,11 +180,17 @@ export class TallyNode {
   }
 }
 
-/** Validators of the genesis and observers of the config, with the addresses the config knows. */
-function p2pMembers(options: NodeOptions): P2PMember[] {
+/** Keys of the validators of the next two heights (the sets a node must hear from). */
+function currentValidators(chain: Chain): Uint8Array[] {
+  const next = chain.head.height + 1;
+  return [...chain.validatorSetDurable(next).validators, ...chain.validatorSetDurable(next + 1).validators].map((v) => v.publicKey);
+}
+
+/** Current validators and the config's observers and peers, with the addresses the config knows. */
+function p2pMembers(options: NodeOptions, validators: readonly Uint8Array[]): P2PMember[] {
   const p2p = options.config.p2p;
   const members = new Map<string, P2PMember>();
-  for (const v of options.genesis.validators.validators) members.set(toHex(v.publicKey), { publicKey: v.publicKey });
+  for (const key of validators) members.set(toHex(key), { publicKey: key });
   for (const hex of p2p?.observers ?? []) members.set(hex, { publicKey: fromHex(hex) });
   for (const peer of p2p?.peers ?? []) {
     members.set(peer.publicKey, { publicKey: fromHex(peer.publicKey), address: { host: peer.host, port: peer.port } });

@@ -84,7 +84,7 @@ for (const suiteId of SUITES) {
       assert.equal(status.json.latestHash, net.genesis.hashHex);
       assert.equal(status.json.latestTimeMs, net.doc.genesisTimeMs);
       assert.equal(status.json.validators, 1);
-      assert.deepEqual(status.json.modules, ["accounts", "evidence"]);
+      assert.deepEqual(status.json.modules, ["accounts", "evidence", "validators"]);
       assert.deepEqual((await get(url, "/v1/genesis")).json, net.doc);
       assert.deepEqual((await get(url, "/health")).json, { ok: true });
       const latest = await get(url, "/v1/blocks/latest");
@@ -440,6 +440,8 @@ for (const suiteId of SUITES) {
       const expected: Record<string, string[]> = {
         "/v1/status": ["get"],
         "/v1/genesis": ["get"],
+        "/v1/validators": ["get"],
+        "/v1/misbehaviour": ["get"],
         "/v1/txs": ["post"],
         "/v1/txs/batch": ["post"],
         "/v1/txs/{hash}": ["get"],

@@ -28,6 +28,7 @@ import type { Logger } from "../logger.js";
 import type { NodeMetrics } from "../metrics.js";
 import { type CommitOutcome, CommitWaiters } from "./commit-waiters.js";
 import { errorBody, errorSchema, fromFastifyError, httpStatus } from "./errors.js";
+import { registerValidatorRoutes } from "./validator-routes.js";
 import { commitJson, evidenceJson, headerJson, resultJson, txJson } from "./views.js";
 
 export interface ApiOptions {
@@ -155,7 +156,7 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
       latestHash: toHex(head.hash),
       latestTimeMs: head.timeMs,
       stateRoot: toHex(head.stateRoot.hash),
-      validators: chain.validatorSet(head.height + 1).validators.length,
+      validators: chain.validatorSetDurable(head.height + 1).validators.length,
       modules: chain.engine.moduleNames(),
       ...(deps.consensusStatus === undefined ? {} : { consensus: deps.consensusStatus() }),
     };
@@ -426,6 +427,8 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
       return { records: records.map(evidenceJson), next: full ? toHex(lastKey as Uint8Array) : null };
     },
   );
+
+  registerValidatorRoutes(app, chain, errors);
 
   await app.ready();
   return app;

@@ -1,5 +1,5 @@
 /**
- * Turns equivocation evidence this node verified into a `validators.reportEquivocation` transaction
+ * Turns equivocation evidence this node verified into a `validators.report-equivocation` transaction
  * signed with the node's key, so the misbehaviour is committed in a block and queryable. The node's
  * key must be a registered account (`tally init` registers validator keys); otherwise it is logged.
  */
@@ -30,7 +30,7 @@ export class EquivocationReporter {
       chainId: this.chain.chainId,
       nonce: this.chain.nextNonce(this.address),
       module: "validators",
-      method: "reportEquivocation",
+      method: "report-equivocation",
       args: { evidence: toHex(encodeEquivocation(evidence)) },
     });
     this.chain.submit([bytes]).then(

@@ -317,7 +317,7 @@ class Draft {
   }
 
   /** L11–L21: StartRound(round). */
-  startRound(round: number): void {
+  private startRoundFields(round: number): void {
     const s = this.s;
     assert(round >= s.round, "rounds only move forward");
     s.round = round;
@@ -326,6 +326,11 @@ class Draft {
     s.validValueSetThisRound = false;
     s.precommitTimeoutScheduled = false;
     s.awaitingOwnBlock = false;
+  }
+
+  startRound(round: number): void {
+    const s = this.s;
+    this.startRoundFields(round);
     if (s.self !== null && s.schedule.proposer(round) === s.self) {
       if (s.validValue !== null) {
         // L15–L16, L19: propose validValue with its validRound.
@@ -338,6 +343,16 @@ class Draft {
     }
     // L21. Scheduled for the proposer too (deviation, spec §timeouts): getValue is asynchronous here.
     this.scheduleTimeout("propose");
+  }
+
+  /**
+   * Re-enters `round` after a restart at a step past propose (this node already signed its prevote,
+   * or its precommit, there): nothing is proposed or scheduled; the rules of that step take over
+   * (L34/L36/L44 for prevote, L47 for precommit) as the round's messages arrive again.
+   */
+  resumeRound(round: number, step: Step): void {
+    this.startRoundFields(round);
+    this.s.step = step;
   }
 
   /** Runs the upon rules until none fires. */
@@ -500,8 +515,8 @@ function startHeight(prev: ConsensusState, e: Extract<ConsensusEvent, { type: "s
   if (resume !== undefined) {
     assert(isRound(resume.round) && resume.round <= CONSENSUS_LIMITS.resumeRoundMax, "resume round out of range");
     assert(
-      (resume.lockedValue === null) === (resume.lockedRound === -1) && resume.lockedRound < resume.round,
-      "a resumed lock must be from an earlier round, with a value exactly when its round is set",
+      (resume.lockedValue === null) === (resume.lockedRound === -1) && resume.lockedRound <= resume.round,
+      "a resumed lock must be from the resumed round or an earlier one, with a value exactly when its round is set",
     );
   }
   const powers = powersOf(e.validators);
@@ -535,7 +550,8 @@ function startHeight(prev: ConsensusState, e: Extract<ConsensusEvent, { type: "s
     awaitingOwnBlock: false,
   };
   const d = new Draft(fresh);
-  d.startRound(resume?.round ?? 0);
+  if (resume === undefined || resume.step === "propose") d.startRound(resume?.round ?? 0);
+  else d.resumeRound(resume.round, resume.step);
   d.evaluate();
   return { state: d.finish(), effects: d.effects };
 }

@@ -36,7 +36,7 @@ import type { Clock } from "../clock.js";
 import type { ConsensusConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Mempool } from "../mempool.js";
-import { type ConsensusState, IDLE_STATE, step } from "./machine.js";
+import { CONSENSUS_LIMITS, type ConsensusState, IDLE_STATE, step } from "./machine.js";
 import type { ConsensusMetrics } from "./metrics.js";
 import type { SignGuard } from "./sign-record.js";
 import type { ConsensusEffect, ConsensusEvent, Proposal, Vote } from "./types.js";
@@ -125,6 +125,8 @@ export interface ConsensusStatus {
   readonly role: "validator" | "observer";
   readonly peers: number;
   readonly syncing: boolean;
+  /** Public key (hex) of the proposer of the current round, once the height has started. */
+  readonly proposer: string | null;
 }
 
 export class ConsensusService {
@@ -139,6 +141,9 @@ export class ConsensusService {
   private signatures = new Map<string, Uint8Array>();
   /** Own signed messages of the current height, re-sent while the height does not advance. */
   private own: Value[] = [];
+  /** Others' votes of the current height, relayed while the height is stuck (spec §gossip). */
+  private relay = new Map<string, { round: number; message: Value }>();
+  private keptPerSlot = new Map<string, number>();
   private future: Array<{ peer: string | null; message: WireMessage }> = [];
   private reported = new Set<string>();
   private timers: TimerHandle[] = [];
@@ -189,6 +194,20 @@ export class ConsensusService {
     await Promise.allSettled(this.writes);
   }
 
+  /**
+   * Resolves once no chain work and no block write is pending (the simulator waits for this after
+   * every event, so that real storage I/O cannot reorder what happens in virtual time).
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const work = this.work;
+      const writes = [...this.writes];
+      await work;
+      await Promise.allSettled(writes);
+      if (work === this.work && this.writes.length === 0) return;
+    }
+  }
+
   get role(): "validator" | "observer" {
     return this.o.guard !== null && this.validators !== null && validatorIndex(this.validators, this.o.key.publicKey) >= 0
       ? "validator"
@@ -204,6 +223,7 @@ export class ConsensusService {
       role: this.role,
       peers: this.o.net.peers().length,
       syncing: this.sync !== null,
+      proposer: s.status === "idle" ? null : toHex(s.validators.validators[s.schedule.proposer(s.round)]?.publicKey ?? new Uint8Array()),
     };
   }
 
@@ -232,6 +252,8 @@ export class ConsensusService {
     this.height = height;
     this.candidates = new Map();
     this.signatures = new Map();
+    this.relay = new Map();
+    this.keptPerSlot = new Map();
     this.own = [];
     this.reported = new Set();
     const validators = this.o.chain.validatorSet(height);
@@ -252,6 +274,15 @@ export class ConsensusService {
       ...(entry?.mode === "resume" ? { resume: entry.resume } : {}),
     });
     this.heightStartedMs = this.o.clock.now();
+    if (entry?.mode === "resume" && this.o.guard !== null) {
+      // Votes signed before the restart may never have left: count them again and send them again.
+      for (const vote of this.o.guard.votesAt(height)) {
+        const message = encodeWire({ type: "vote", vote });
+        this.own.push(message);
+        this.o.net.broadcast(message);
+        this.acceptVote(vote);
+      }
+    }
     const buffered = this.future;
     this.future = [];
     for (const { peer, message } of buffered) {
@@ -416,7 +447,8 @@ export class ConsensusService {
       this.o.log.warn({ height: p.height, round: p.round }, "cannot propose: the block is not held here");
       return;
     }
-    if (!guard.admit({ height: p.height, round: p.round, step: "proposal", ...this.lockRecord() })) {
+    const point = { height: p.height, round: p.round, step: "proposal" } as const;
+    if (!guard.maySign(point)) {
       this.o.log.warn({ height: p.height, round: p.round }, "refusing to sign a proposal at or before the last signed point");
       return;
     }
@@ -425,6 +457,7 @@ export class ConsensusService {
       this.o.key.privateKey,
       proposalSignBytes(this.o.chain.chainId, p.height, p.round, p.blockHash, p.validRound),
     );
+    guard.record(point, this.lockRecord());
     const message = encodeWire({
       type: "proposal",
       height: p.height,
@@ -442,12 +475,14 @@ export class ConsensusService {
   private sendVote(v: Vote): void {
     const guard = this.o.guard;
     if (guard === null) return;
-    if (!guard.admit({ height: v.height, round: v.round, step: v.kind, ...this.lockRecord() })) {
+    const point = { height: v.height, round: v.round, step: v.kind };
+    if (!guard.maySign(point)) {
       this.o.log.warn({ height: v.height, round: v.round, kind: v.kind }, "refusing to sign a vote at or before the last signed point");
       return;
     }
     const signature = this.o.chain.genesis.suite.sign(this.o.key.privateKey, voteSignBytes(this.o.chain.chainId, v));
     const signed: SignedVote = { ...v, signature };
+    guard.record(point, this.lockRecord(), signed);
     this.signatures.set(voteKey(v), signature);
     const message = encodeWire({ type: "vote", vote: signed });
     this.own.push(message);
@@ -587,11 +622,36 @@ export class ConsensusService {
     if (!this.current(v.height, peer, { type: "vote", vote: v })) return;
     const validators = this.validators as ValidatorSet;
     if (validators.validators[v.validator] === undefined) throw new TallyError("FORBIDDEN", "vote from a non-member index");
-    const key = voteKey(v);
-    if (this.signatures.has(key)) return; // already counted: a re-sent vote
+    if (this.signatures.has(voteKey(v))) return; // already counted: a re-sent vote
+    if (!this.keepable(v)) {
+      this.feed({ type: "vote", vote: { kind: v.kind, height: v.height, round: v.round, blockHash: v.blockHash, validator: v.validator } });
+      return;
+    }
     verifySignedVote(this.o.chain.genesis.suite, this.o.chain.chainId, validators, v);
-    this.signatures.set(key, v.signature);
     this.o.metrics.votesReceived.inc({ kind: v.kind });
+    this.relay.set(voteKey(v), { round: v.round, message: encodeWire({ type: "vote", vote: v }) });
+    this.acceptVote(v);
+  }
+
+  /**
+   * Whether a vote's signature is kept (for certificates and relaying). Bounded like the core's own
+   * storage, because a Byzantine validator can sign any number of hashes and rounds: at most two
+   * different votes per validator, round and kind, and no round beyond the core's window (such a vote
+   * is still fed: the core notes its round for the round skip).
+   */
+  private keepable(v: SignedVote): boolean {
+    const current = this.cs.status === "idle" ? 0 : this.cs.round;
+    if (v.round > current + CONSENSUS_LIMITS.roundsAheadMax) return false;
+    const slot = `${v.kind}/${v.round}/${v.validator}`;
+    const count = this.keptPerSlot.get(slot) ?? 0;
+    if (count >= 2) return false;
+    this.keptPerSlot.set(slot, count + 1);
+    return true;
+  }
+
+  /** Feeds an authenticated vote of the current height to the core, keeping its signature for certificates. */
+  private acceptVote(v: SignedVote): void {
+    this.signatures.set(voteKey(v), v.signature);
     this.feed({ type: "vote", vote: { kind: v.kind, height: v.height, round: v.round, blockHash: v.blockHash, validator: v.validator } });
   }
 
@@ -650,7 +710,12 @@ export class ConsensusService {
     const id = `${evidence.first.validator}/${evidence.first.round}/${evidence.first.kind}`;
     if (this.reported.has(id) || this.reported.size >= SHELL_LIMITS.evidencePerHeightMax) return;
     this.reported.add(id);
-    this.o.onEquivocation?.(evidence, validators);
+    try {
+      this.o.onEquivocation?.(evidence, validators);
+    } catch (err) {
+      // Reporting is best effort; it must never disturb the consensus step that found the evidence.
+      this.o.log.error({ err }, "equivocation report failed");
+    }
   }
 
   // ---- peers, status and block sync ------------------------------------------------------------------
@@ -672,11 +737,25 @@ export class ConsensusService {
       if (this.height === this.heightAtLastTick) {
         // Links drop and queues overflow: messages of a stuck height are sent again (eventual delivery).
         for (const m of this.own) this.o.net.broadcast(m);
+        for (const m of this.relayable()) this.o.net.broadcast(m);
         this.o.net.broadcast(encodeWire({ type: "status", height: this.o.chain.head.height }));
       }
       this.heightAtLastTick = this.height;
       this.scheduleRebroadcast();
     }, SHELL_LIMITS.rebroadcastMs);
+  }
+
+  /**
+   * Votes that let a peer that missed them reach the same quorums: those of the current and previous
+   * round, and of the rounds that justify this node's lock and valid value.
+   */
+  private relayable(): Value[] {
+    const s = this.cs;
+    if (s.status === "idle") return [];
+    const rounds = new Set([s.round, s.round - 1, s.lockedRound, s.validRound]);
+    const out: Value[] = [];
+    for (const { round, message } of this.relay.values()) if (rounds.has(round)) out.push(message);
+    return out;
   }
 
   private onStatus(peer: string, height: number): void {

@@ -6,7 +6,17 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { assert, decode, encode, isValueMap, TallyError, type Value } from "@tally/core";
+import {
+  assert,
+  decode,
+  encode,
+  isValueMap,
+  type SignedVote,
+  signedVoteFromValue,
+  signedVoteToValue,
+  TallyError,
+  type Value,
+} from "@tally/core";
 import { CONSENSUS_LIMITS } from "./machine.js";
 import type { ResumePoint } from "./types.js";
 
@@ -14,12 +24,20 @@ import type { ResumePoint } from "./types.js";
 export const SIGN_STEPS = { proposal: 0, prevote: 1, precommit: 2 } as const;
 export type SignStep = keyof typeof SIGN_STEPS;
 
-export interface SignRecord {
+/** Own signed votes kept per height: the latest ones, re-sent after a restart (their first sending may have been lost). */
+export const SIGNED_VOTES_KEPT_MAX = 8;
+
+export interface SignPoint {
   readonly height: number;
   readonly round: number;
   readonly step: SignStep;
+}
+
+export interface SignRecord extends SignPoint {
   readonly lockedValue: Uint8Array | null;
   readonly lockedRound: number;
+  /** This node's latest signed votes at `height`, oldest first. */
+  readonly votes: readonly SignedVote[];
 }
 
 /** Durable storage of one record. `save` returns only once the record survives a crash. */
@@ -29,13 +47,21 @@ export interface SignRecordStore {
 }
 
 function toValue(r: SignRecord): Value {
-  return { v: 1, height: r.height, round: r.round, step: SIGN_STEPS[r.step], lockedValue: r.lockedValue, lockedRound: r.lockedRound };
+  return {
+    v: 1,
+    height: r.height,
+    round: r.round,
+    step: SIGN_STEPS[r.step],
+    lockedValue: r.lockedValue,
+    lockedRound: r.lockedRound,
+    votes: r.votes.map(signedVoteToValue),
+  };
 }
 
 function fromValue(value: Value): SignRecord {
   const steps = Object.keys(SIGN_STEPS) as SignStep[];
   if (!isValueMap(value) || value.v !== 1) throw new TallyError("BAD_ENCODING", "signing record must be a v1 map");
-  const { height, round, step, lockedValue, lockedRound } = value;
+  const { height, round, step, lockedValue, lockedRound, votes } = value;
   const uint = (x: Value | undefined): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
   if (!uint(height) || !uint(round) || typeof step !== "number" || steps[step] === undefined) {
     throw new TallyError("BAD_ENCODING", "signing record fields are invalid");
@@ -43,7 +69,16 @@ function fromValue(value: Value): SignRecord {
   if (!(lockedValue === null || lockedValue instanceof Uint8Array) || typeof lockedRound !== "number") {
     throw new TallyError("BAD_ENCODING", "signing record lock is invalid");
   }
-  return { height, round, step: steps[step] as SignStep, lockedValue, lockedRound };
+  if (!Array.isArray(votes) || votes.length > SIGNED_VOTES_KEPT_MAX)
+    throw new TallyError("BAD_ENCODING", "signing record votes are invalid");
+  return {
+    height,
+    round,
+    step: steps[step] as SignStep,
+    lockedValue,
+    lockedRound,
+    votes: votes.map((v) => signedVoteFromValue(v as Value)),
+  };
 }
 
 /** `priv_validator_state`: a small file replaced atomically (write, fsync, rename, fsync directory). */
@@ -81,11 +116,14 @@ export class FileSignRecordStore implements SignRecordStore {
 }
 
 /** Compares signing points: (height, round, step) in lexicographic order. */
-function compare(a: Pick<SignRecord, "height" | "round" | "step">, b: Pick<SignRecord, "height" | "round" | "step">): number {
+function compare(a: SignPoint, b: SignPoint): number {
   return a.height - b.height || a.round - b.round || SIGN_STEPS[a.step] - SIGN_STEPS[b.step];
 }
 
-/** Guards signing: every signature is at a strictly later point than the last, recorded first. */
+/**
+ * Guards signing: every signature is at a strictly later point than the last, and is recorded durably
+ * before it leaves the node. Use: `maySign(point)`, sign, `record(...)`, then send.
+ */
 export class SignGuard {
   private last: SignRecord | undefined;
 
@@ -97,20 +135,32 @@ export class SignGuard {
     return this.last;
   }
 
-  /**
-   * Records `next` durably if it is strictly after the last signed point; returns false (and records
-   * nothing) otherwise: the caller must then not sign.
-   */
-  admit(next: SignRecord): boolean {
-    if (this.last !== undefined && compare(next, this.last) <= 0) return false;
-    assert(Number.isSafeInteger(next.height) && next.height >= 1, "signing height must be positive");
-    this.store.save(next);
-    this.last = next;
-    return true;
+  /** Whether `point` is strictly after the last signed point; if not, the caller must not sign. */
+  maySign(point: SignPoint): boolean {
+    return this.last === undefined || compare(point, this.last) > 0;
   }
 
   /**
-   * How to enter `height`: normally ("fresh"); one round after the last signed one, with the recorded
+   * Durably records a signature at `point` (with the lock held then, and the vote if it is one) before
+   * it is sent. Throws if `point` is not after the last signed point: a signature must never be made there.
+   */
+  record(point: SignPoint, lock: { readonly lockedValue: Uint8Array | null; readonly lockedRound: number }, vote?: SignedVote): void {
+    assert(this.maySign(point), "signing at or before the last signed point");
+    assert(Number.isSafeInteger(point.height) && point.height >= 1, "signing height must be positive");
+    const earlier = this.last?.height === point.height ? this.last.votes : [];
+    const votes = vote === undefined ? earlier : [...earlier, vote].slice(-SIGNED_VOTES_KEPT_MAX);
+    const next: SignRecord = { height: point.height, round: point.round, step: point.step, ...lock, votes };
+    this.store.save(next);
+    this.last = next;
+  }
+
+  /** This node's signed votes at `height` that the record kept (to send again after a restart). */
+  votesAt(height: number): readonly SignedVote[] {
+    return this.last?.height === height ? this.last.votes : [];
+  }
+
+  /**
+   * How to enter `height`: normally ("fresh"); at the last signed round and step, with the recorded
    * lock, if this node signed at this height before a restart ("resume"); or without voting ("watch")
    * if it already signed at a later height (it had decided this one, but the block's write was lost
    * in the crash): it learns the block from its peers.
@@ -122,7 +172,8 @@ export class SignGuard {
     if (last === undefined || last.height < height) return { mode: "fresh" };
     if (last.height > height) return { mode: "watch" };
     assert(last.round < CONSENSUS_LIMITS.resumeRoundMax, "signing record round out of range");
-    return { mode: "resume", resume: { round: last.round + 1, lockedValue: last.lockedValue, lockedRound: last.lockedRound } };
+    const step = last.step === "proposal" ? "propose" : last.step;
+    return { mode: "resume", resume: { round: last.round, step, lockedValue: last.lockedValue, lockedRound: last.lockedRound } };
   }
 }
 

@@ -39,6 +39,11 @@ export interface TimeoutConfig {
 /** Where a restarted validator re-enters its height: what its signing record kept (spec §restart). */
 export interface ResumePoint {
   readonly round: number;
+  /**
+   * The step of the last message it signed in `round`: the core re-enters the round at that step, so
+   * it never again emits a vote of that round it already signed (it may have signed another value).
+   */
+  readonly step: Step;
   readonly lockedValue: Uint8Array | null;
   readonly lockedRound: number;
 }
@@ -52,8 +57,8 @@ export type ConsensusEvent =
       readonly self: number | null;
       readonly config: TimeoutConfig;
       /**
-       * Restart within a height this node already signed messages in (spec §restart): begin at
-       * `round` (after the last round it signed in) holding the lock it had durably recorded.
+       * Restart within a height this node already signed messages in (spec §restart): re-enter the
+       * last round it signed in, at the step it had reached, holding the lock it had recorded.
        */
       readonly resume?: ResumePoint;
     }

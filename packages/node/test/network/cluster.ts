@@ -8,6 +8,7 @@ import { addressOf, type GenesisDoc, getSuite, type KeyPair, loadGenesis, type S
 import { DEFAULT_CONSENSUS_CONFIG, type NodeConfig } from "../../src/config.js";
 import { NodeMetrics } from "../../src/metrics.js";
 import { TallyNode } from "../../src/node.js";
+import type { P2PMember } from "../../src/p2p/index.js";
 import { DEFAULT_PRODUCER_OPTIONS } from "../../src/producer.js";
 import { ADMIN_ORG, get, silentLogger, type TempDir, type TestAccount, tempDir, testKey } from "../helpers.js";
 
@@ -53,9 +54,15 @@ export interface ClusterOptions {
   readonly logLevel?: string;
   /** Validator keys registered as accounts (so equivocation reports can be signed). */
   readonly validatorAccounts?: boolean;
+  /**
+   * Indices of the members started by `startCluster` (default: all). The others keep their key, port
+   * and place in every config: start them later with `start(i)`, or let the test play them.
+   */
+  readonly start?: readonly number[];
 }
 
-const FAST_CONSENSUS = {
+/** Short consensus timeouts: a round without a proposal costs 1.5 s, an empty block about 200 ms. */
+export const FAST_CONSENSUS = {
   ...DEFAULT_CONSENSUS_CONFIG,
   timeoutProposeMs: 1_500,
   timeoutPrevoteMs: 500,
@@ -147,12 +154,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
   };
   try {
-    await Promise.all(members.map((_, i) => cluster.start(i)));
+    const initial = options.start ?? members.map((_, i) => i);
+    await Promise.all(initial.map((i) => cluster.start(i)));
   } catch (err) {
     await cluster.close();
     throw err;
   }
   return cluster;
+}
+
+/** Every member's key with its p2p listen address, as a P2PNode member list (for a test-driven peer). */
+export function p2pMembersOf(cluster: Cluster): P2PMember[] {
+  return cluster.members.map((m) => ({ publicKey: m.key.publicKey, address: m.config.p2p?.listen }));
 }
 
 export async function heightOf(url: string): Promise<number> {
