@@ -436,9 +436,8 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       return undefined;
     }
     const commit = this.selfCommit(candidate.block.header, candidate.hash, proposerKey);
-    const written = this.commitCandidate(candidate, commit, leftOut);
-    // In flight until durable: the accounts' next nonces still count these transactions.
-    const event = await written;
+    const event = await this.commitCandidate(candidate, commit, leftOut);
+    // In flight until durable: the accounts' next nonces still counted these transactions until now.
     this.mempool.committed(out.included);
     this.metrics.mempoolTxs.set(this.mempool.size);
     this.metrics.mempoolBytes.set(this.mempool.sizeBytes);
