@@ -623,12 +623,14 @@ export class ConsensusService {
     const validators = this.validators as ValidatorSet;
     if (validators.validators[v.validator] === undefined) throw new TallyError("FORBIDDEN", "vote from a non-member index");
     if (this.signatures.has(voteKey(v))) return; // already counted: a re-sent vote
+    // Every vote is verified before it counts or is counted against a limit (a forged far-round vote
+    // would otherwise drive the round skip, and forged votes could use up an honest slot).
+    verifySignedVote(this.o.chain.genesis.suite, this.o.chain.chainId, validators, v);
+    this.o.metrics.votesReceived.inc({ kind: v.kind });
     if (!this.keepable(v)) {
       this.feed({ type: "vote", vote: { kind: v.kind, height: v.height, round: v.round, blockHash: v.blockHash, validator: v.validator } });
       return;
     }
-    verifySignedVote(this.o.chain.genesis.suite, this.o.chain.chainId, validators, v);
-    this.o.metrics.votesReceived.inc({ kind: v.kind });
     this.relay.set(voteKey(v), { round: v.round, message: encodeWire({ type: "vote", vote: v }) });
     this.acceptVote(v);
   }

@@ -1,0 +1,98 @@
+/**
+ * An observer (a member that is not a validator) follows the chain over the same links: it holds the
+ * validators' blocks, never signs, and relays the transactions it is sent to the validators.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { signTx, toHex } from "@tally/core";
+import type { TallyNode } from "../../src/node.js";
+import { get, post } from "../helpers.js";
+import { metricValue, waitFor } from "../p2p/helpers.js";
+import { type Cluster, heightOf, startCluster } from "./cluster.js";
+
+const LIMIT = { timeout: 30_000 };
+const VALIDATORS = [0, 1, 2, 3] as const;
+const OBSERVER = 4;
+
+describe("a 4-validator network with an observer", () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster({ validators: 4, observers: 1, logLevel: process.env.CLUSTER_LOG });
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  const node = (i: number): TallyNode => {
+    const n = cluster.members[i]?.node;
+    if (n == null) throw new Error(`node${i} is not running`);
+    return n;
+  };
+  async function metric(i: number, name: string): Promise<number> {
+    const m = node(i).metrics.registry.getSingleMetric(name);
+    assert.ok(m !== undefined, `metric ${name}`);
+    return metricValue(m);
+  }
+
+  it("follows the validators' chain with identical blocks", LIMIT, async () => {
+    await waitFor(async () => (await heightOf(cluster.url(OBSERVER))) >= 4, "observer at height 4", 20_000);
+    const top = await heightOf(cluster.url(OBSERVER));
+    await waitFor(
+      async () => (await Promise.all(VALIDATORS.map((i) => heightOf(cluster.url(i))))).every((h) => h >= top),
+      `validators at height ${top}`,
+      10_000,
+    );
+    for (let h = 1; h <= top; h++) {
+      const hashes = await Promise.all(
+        [...VALIDATORS, OBSERVER].map(async (i) => (await get(cluster.url(i), `/v1/blocks/${h}`)).json.hash as string),
+      );
+      assert.equal(new Set(hashes).size, 1, `height ${h}: ${hashes.join(", ")}`);
+    }
+    // And it keeps following: a few blocks later it is still within reach of the validators.
+    await waitFor(async () => (await heightOf(cluster.url(OBSERVER))) >= top + 3, "observer keeps following", 10_000);
+  });
+
+  it("reports the observer role and never signs or proposes", LIMIT, async () => {
+    type Status = { validators: number; consensus: { role: string; peers: number } };
+    const status = async (i: number) => (await get(cluster.url(i), "/v1/status")).json as Status;
+    const observer = await status(OBSERVER);
+    assert.equal(observer.consensus.role, "observer");
+    assert.equal(observer.validators, 4);
+    for (const i of VALIDATORS) assert.equal((await status(i)).consensus.role, "validator", `node${i}`);
+    // Every validator links to the observer (3 validators + 1 observer each), and it to all of them.
+    await waitFor(
+      async () => (await Promise.all([...VALIDATORS, OBSERVER].map(status))).every((s) => s.consensus.peers === 4),
+      "full mesh including the observer",
+      10_000,
+    );
+    assert.equal(await metric(OBSERVER, "tally_consensus_votes_signed_total"), 0);
+    assert.equal(await metric(OBSERVER, "tally_consensus_proposals_total"), 0);
+    // It hears the validators' votes and decides blocks itself (not only by block sync).
+    assert.ok((await metric(OBSERVER, "tally_consensus_votes_received_total")) > 0);
+    assert.ok((await metric(OBSERVER, "tally_consensus_blocks_decided_total")) > 0);
+    for (const i of VALIDATORS) assert.ok((await metric(i, "tally_consensus_votes_signed_total")) > 0, `node${i} signs`);
+  });
+
+  it("relays a transaction submitted to it to the validators, and it commits", LIMIT, async () => {
+    const { bytes, hash } = signTx(cluster.suite, cluster.admin.key, {
+      chainId: cluster.genesis.doc.chainId,
+      nonce: 0,
+      module: "evidence",
+      method: "notarize",
+      args: { digest: cluster.suite.hash(new TextEncoder().encode("observer-1")), label: "observer" },
+    });
+    const res = await post(cluster.url(OBSERVER), "/v1/txs", { tx: toHex(bytes), wait: true, timeoutMs: 20_000 });
+    assert.equal(res.status, 200, res.text);
+    const { height } = res.json as { height: number };
+    for (const i of VALIDATORS) {
+      await waitFor(async () => (await get(cluster.url(i), `/v1/txs/${hash}`)).status === 200, `tx on node${i}`, 10_000);
+      const found = (await get(cluster.url(i), `/v1/txs/${hash}`)).json as { height: number };
+      assert.equal(found.height, height, `node${i} holds the tx at the same height`);
+    }
+    // The block holding it was proposed by a validator: the observer proposes nothing.
+    const block = (await get(cluster.url(OBSERVER), `/v1/blocks/${height}`)).json as { header: { proposer: string } };
+    const proposers = cluster.members.slice(0, 4).map((m) => toHex(m.key.publicKey));
+    assert.ok(proposers.includes(block.header.proposer), `proposer ${block.header.proposer}`);
+    assert.equal(await metric(OBSERVER, "tally_consensus_proposals_total"), 0);
+  });
+});
