@@ -28,7 +28,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function listenOn(port: number): Promise<Server | undefined> {
+/** A server listening on 127.0.0.1:port that closes every connection, or undefined when the port is taken. */
+export function listenOn(port: number): Promise<Server | undefined> {
   return new Promise((resolveServer) => {
     const server = createServer((socket) => socket.destroy());
     server.once("error", () => resolveServer(undefined));

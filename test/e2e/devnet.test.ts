@@ -6,10 +6,9 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { TALLY_BIN, tally, tempDir, waitFor } from "../helpers.js";
+import { freePortBlock, listenOn, TALLY_BIN, tally, tempDir, waitFor } from "../helpers.js";
 
 interface NetworkNode {
   name: string;
@@ -35,35 +34,6 @@ interface Config {
 }
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, "utf8")) as T;
-
-function listen(port: number): Promise<Server | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer((socket) => socket.destroy());
-    server.once("error", () => resolve(undefined));
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
-}
-
-/**
- * A base port B such that B .. B+count-1 are all free right now. Drawn at random in 20000-32000, below
- * Linux's ephemeral range (where freePort() and outgoing connections land) and in steps of 100 so that
- * tests running in parallel, each taking a block, do not collide.
- */
-async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 120) * 100;
-    const servers: Server[] = [];
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) {
-      const server = await listen(p);
-      if (server) servers.push(server);
-      else ok = false;
-    }
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    if (ok) return base;
-  }
-  throw new Error(`no block of ${count} free ports found`);
-}
 
 function alive(pid: number): boolean {
   try {
@@ -394,7 +364,7 @@ describe("tally devnet", () => {
 
   test("fails naming the node and its log when a node cannot start, and leaves nothing running", { timeout: 90_000 }, async () => {
     const base = await freePortBlock(8);
-    const blocker = await listen(base + 2); // node2's API port is taken
+    const blocker = await listenOn(base + 2); // node2's API port is taken
     assert.ok(blocker);
     try {
       const failing = join(dir.path, "failing");

@@ -77,9 +77,13 @@ export const LIMITS = {
   p2pFloodWindowMs: 10_000,
   /** After a protocol violation (bad frame, flood, write stall) the member is neither accepted nor dialed for this long. */
   p2pViolationBanMs: 10_000,
-  /** Redial delay: base * 2^failures, with jitter, never above the max. */
+  /**
+   * Redial delay: base * 2^failures, with jitter, never above the max. The max is low because members
+   * are a small known set and both ends redial (spec/p2p.md §dialing): a member that comes back should
+   * find its peers retrying within seconds, and a dial every few seconds per absent member is cheap.
+   */
   p2pDialBackoffBaseMs: 250,
-  p2pDialBackoffMaxMs: 30_000,
+  p2pDialBackoffMaxMs: 5_000,
   /** A link that stayed up this long resets the redial backoff. */
   p2pLinkStableMs: 10_000,
   /** A link with queued output that makes no write progress for this long is closed. */

@@ -97,7 +97,7 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
     bodyLimit: LIMITS.apiBodyBytesMax,
     // State keys travel as hex in the path (up to twice the longest key, not Fastify's default 100);
     // the margin lets a slightly-too-long key reach schema validation and get a 400 that says why.
-    maxParamLength: LIMITS.stateKeyBytesMax * 4,
+    routerOptions: { maxParamLength: LIMITS.stateKeyBytesMax * 4 },
   });
   app.setValidatorCompiler(({ schema, httpPart }) => validatorFor(httpPart).compile(schema));
   const waiters = new CommitWaiters(chain, metrics);

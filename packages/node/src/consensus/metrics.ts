@@ -1,4 +1,4 @@
-/** Prometheus metrics of consensus and block sync (`tally_consensus_*`), on the node's registry. */
+/** Prometheus metrics of consensus, transaction gossip and block sync (`tally_consensus_*`, `tally_gossip_*`, `tally_sync_*`), on the node's registry. */
 import { Counter, Gauge, type Registry } from "prom-client";
 
 export class ConsensusMetrics {
@@ -13,6 +13,8 @@ export class ConsensusMetrics {
   readonly invalidMessages: Counter<"code">;
   readonly equivocations: Counter<"kind">;
   readonly gossipTxs: Counter<"result">;
+  readonly blockRequests: Counter<"result">;
+  readonly syncPeerFailures: Counter<"reason">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -59,6 +61,18 @@ export class ConsensusMetrics {
       name: "tally_gossip_txs_total",
       help: "Transactions received by gossip: known (not verified again), admitted, refused",
       labelNames: ["result"],
+      registers,
+    });
+    this.blockRequests = new Counter({
+      name: "tally_sync_block_requests_total",
+      help: "Block requests from peers: served, or rate_limited (over the per-peer budget, not answered)",
+      labelNames: ["result"],
+      registers,
+    });
+    this.syncPeerFailures = new Counter({
+      name: "tally_sync_peer_failures_total",
+      help: "Block requests of this node that a peer did not answer in time (timeout) or answered with no block (empty)",
+      labelNames: ["reason"],
       registers,
     });
   }

@@ -36,6 +36,7 @@ import type { Clock } from "../clock.js";
 import type { ConsensusConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Mempool } from "../mempool.js";
+import { TokenBucket } from "../p2p/backoff.js";
 import { CONSENSUS_LIMITS, type ConsensusState, IDLE_STATE, step } from "./machine.js";
 import type { ConsensusMetrics } from "./metrics.js";
 import type { SignGuard } from "./sign-record.js";
@@ -84,6 +85,13 @@ export const SHELL_LIMITS = {
   syncStuckMs: 2_000,
   /** A sync request without an answer in this time goes to another peer. */
   syncRequestTimeoutMs: 5_000,
+  /**
+   * Block requests served per peer and second, and the burst above it. A syncing node has one request
+   * out at a time, so an honest one stays far below; beyond it requests are dropped (the requester's
+   * timeout moves it to another peer), so one member cannot buy unbounded disk reads and encoding.
+   */
+  blockRequestsPerPeerPerSecond: 50,
+  blockRequestsPerPeerBurst: 100,
   /** Transactions gossiped in one message, and the delay that collects them. */
   gossipBatchTxsMax: 1_000,
   gossipDelayMs: 5,
@@ -149,6 +157,9 @@ export class ConsensusService {
   private timers: TimerHandle[] = [];
   private readonly writes: Promise<CommittedBlockEvent>[] = [];
   private readonly peerHeights = new Map<string, number>();
+  /** Consecutive block requests a peer left unanswered or answered empty: sync prefers the fewest. */
+  private readonly syncFailures = new Map<string, number>();
+  private readonly serveBudgets = new Map<string, TokenBucket>();
   private sync: { peer: string; from: number; timer: TimerHandle } | null = null;
   private syncStartedMs = 0;
   private syncApplied = 0;
@@ -726,6 +737,7 @@ export class ConsensusService {
     if (!this.running) return;
     if (!connected) {
       this.peerHeights.delete(peer);
+      this.serveBudgets.delete(peer);
       if (this.sync?.peer === peer) this.restartSync();
       return;
     }
@@ -766,7 +778,7 @@ export class ConsensusService {
     // The peer has durably committed past the height this node is deciding, or this node has been stuck
     // on a height the peer already committed: fetch the blocks rather than wait for their votes.
     const stuck = this.o.clock.now() - this.heightStartedMs >= SHELL_LIMITS.syncStuckMs;
-    if (height > this.height || (height === this.height && stuck)) this.requestBlocks(peer);
+    if (height > this.height || (height === this.height && stuck)) this.restartSync();
   }
 
   private requestBlocks(peer: string): void {
@@ -779,24 +791,40 @@ export class ConsensusService {
       this.syncApplied = 0;
       this.o.log.info({ from, target: peerHeight, peer }, "block sync started");
     }
-    const timer = this.o.timers.setTimeout(() => this.restartSync(), SHELL_LIMITS.syncRequestTimeoutMs);
+    const timer = this.o.timers.setTimeout(() => this.syncPeerFailed(peer, "timeout"), SHELL_LIMITS.syncRequestTimeoutMs);
     this.sync = { peer, from, timer };
     this.o.net.send(peer, encodeWire({ type: "getBlocks", from, count }));
   }
 
-  /** The sync peer went away or went quiet: ask the highest other peer. */
+  /**
+   * A peer that claimed blocks did not deliver them. Counting it steers the next requests to the others,
+   * so a member that claims a height it never serves cannot hold sync back beyond one timeout.
+   */
+  private syncPeerFailed(peer: string, reason: "timeout" | "empty"): void {
+    this.syncFailures.set(peer, (this.syncFailures.get(peer) ?? 0) + 1);
+    this.o.metrics.syncPeerFailures.inc({ reason });
+    this.o.log.warn({ peer, reason, height: this.height, claimed: this.peerHeights.get(peer) }, "sync peer did not deliver");
+    this.restartSync();
+  }
+
+  /**
+   * The sync peer went away, went quiet or ran out of blocks: ask the peer that has the blocks with the
+   * fewest failed requests, the highest first among equals (ties by key, so every run picks alike).
+   */
   private restartSync(): void {
     this.sync?.timer.cancel();
     this.sync = null;
-    let best: string | undefined;
-    let bestHeight = this.height - 1;
-    for (const [peer, h] of this.peerHeights) {
-      if (h > bestHeight) {
-        best = peer;
-        bestHeight = h;
-      }
+    let best: { peer: string; height: number; failures: number } | undefined;
+    for (const [peer, height] of this.peerHeights) {
+      if (height < this.height) continue;
+      const failures = this.syncFailures.get(peer) ?? 0;
+      const better =
+        best === undefined ||
+        failures < best.failures ||
+        (failures === best.failures && (height > best.height || (height === best.height && peer < best.peer)));
+      if (better) best = { peer, height, failures };
     }
-    if (best !== undefined) this.requestBlocks(best);
+    if (best !== undefined) this.requestBlocks(best.peer);
     else this.finishSync();
   }
 
@@ -816,14 +844,26 @@ export class ConsensusService {
   }
 
   private serveBlocks(peer: string, from: number, count: number): void {
+    const now = this.o.clock.now();
+    let budget = this.serveBudgets.get(peer);
+    if (budget === undefined) {
+      budget = new TokenBucket(SHELL_LIMITS.blockRequestsPerPeerPerSecond, SHELL_LIMITS.blockRequestsPerPeerBurst, now);
+      this.serveBudgets.set(peer, budget);
+    }
+    if (!budget.take(now)) {
+      this.o.metrics.blockRequests.inc({ result: "rate_limited" });
+      return;
+    }
+    this.o.metrics.blockRequests.inc({ result: "served" });
     const blocks: Array<{ block: Uint8Array; commit: Uint8Array }> = [];
     let bytes = 0;
     for (let h = from; h < from + count; h++) {
       const found = this.o.chain.blockAt(h);
       if (found === undefined) break;
       const entry = syncedBlockEntry(found.block, found.commit);
-      if (blocks.length > 0 && bytes + entry.block.length > SYNC_LIMITS.replyBytesMax) break;
-      bytes += entry.block.length + entry.commit.length;
+      const entryBytes = entry.block.length + entry.commit.length;
+      if (blocks.length > 0 && bytes + entryBytes > SYNC_LIMITS.replyBytesMax) break;
+      bytes += entryBytes;
       blocks.push(entry);
     }
     this.o.net.send(peer, encodeWire({ type: "blocks", blocks }));
@@ -833,6 +873,11 @@ export class ConsensusService {
     const request = this.sync;
     if (request === null || request.peer !== peer) return; // unsolicited or late: ignored
     request.timer.cancel();
+    if (entries.length === 0) {
+      this.sync = null;
+      this.syncPeerFailed(peer, "empty");
+      return;
+    }
     const decoded = entries.map(openSyncedBlock);
     this.enqueue(async () => {
       for (const { block, commit } of decoded) {
@@ -860,10 +905,11 @@ export class ConsensusService {
         }
       }
       this.logSyncProgress();
+      this.syncFailures.delete(peer);
       if (this.sync === request) {
         this.sync = null;
         const peerHeight = this.peerHeights.get(peer) ?? 0;
-        if (peerHeight >= this.height && entries.length > 0) this.requestBlocks(peer);
+        if (peerHeight >= this.height) this.requestBlocks(peer);
         else this.restartSync();
       }
     });

@@ -171,6 +171,9 @@ export class P2PNode {
     this.tickTimer = setInterval(() => this.tick(), tickMs);
     this.tickTimer.unref();
     this.log.info({ listen: this.boundAddress, members: this.members.size, key: this.publicKeyHex }, "p2p started");
+    // A node that starts is typically one that was down, whose peers are in (possibly long) backoff
+    // towards it: it dials every member rather than wait to be dialed (the second dialer of a pair
+    // after its head start, spec/p2p.md §dialing).
     for (const m of this.members.values()) this.maybeDial(m, 0);
   }
 
@@ -195,7 +198,7 @@ export class P2PNode {
 
   /**
    * Replaces the member set (validator set changes). Links to keys no longer in it are closed; new
-   * members are dialed when this node is their dialer.
+   * members with an address are dialed.
    */
   setMembers(members: readonly P2PMember[]): void {
     if (members.length > this.limits.peersMax + 1) {
@@ -441,22 +444,47 @@ export class P2PNode {
     if (mattered && this.state === "running" && m.link === null && m.dialing === null) this.scheduleRedial(m);
   }
 
-  private shouldDial(m: MemberState): boolean {
-    if (m.address === undefined) return false;
-    // Each pair has one dialer: the lower key, unless we cannot be dialed at all.
+  /**
+   * The pair's first dialer: the lower key, or a node that cannot be dialed (its own entry has no
+   * address). Its dial is the one both ends keep when two cross (§duplicates); the other end gives it a
+   * head start (`maybeDial`).
+   */
+  private dialsFirst(m: MemberState): boolean {
     return !this.selfDialable || compareBytes(this.options.key.publicKey, m.publicKey) < 0;
   }
 
-  private maybeDial(m: MemberState, delayMs: number): void {
-    if (this.state !== "running" || !this.shouldDial(m) || m.link !== null || m.dialing !== null || m.dialTimer !== null) return;
-    const wait = Math.max(delayMs, m.bannedUntilMs - this.clock.now());
+  /**
+   * Dials `m` after `delayMs`, plus the head start when the other end dials first, unless `m` is
+   * linked, being dialed or already waiting.
+   *
+   * Both ends of a pair dial a member they have no link to, as long as it has an address (a node
+   * without one of its own only dials): if only one end did, a restarted member would wait for that
+   * end's backoff, which grew while it was down (spec/p2p.md §dialing).
+   *
+   * The head start: the end that does not dial first waits one more backoff step at the base,
+   * [base/2, base), before each dial. Both ends often decide to dial at the same moment (a network
+   * that starts together, a set change every node applies at the same block, a link both ends saw
+   * drop); the first dialer's link is then usually up before the other dial starts, so the pair makes
+   * one handshake instead of two with one thrown away as a duplicate, and nothing is sent over a link
+   * that is about to be replaced (what was queued on it is lost). Crossed dials stay correct without
+   * it (§duplicates). It costs under one base (250 ms) where only the second dialer can make the link,
+   * such as a restarted member whose lower-key peers are still in backoff: small next to the backoff.
+   */
+  private maybeDial(m: MemberState, delayMs: number, headStart = true): void {
+    if (this.state !== "running" || m.address === undefined || m.link !== null || m.dialing !== null || m.dialTimer !== null) return;
+    const extra =
+      headStart && !this.dialsFirst(m)
+        ? backoffDelayMs(0, this.limits.dialBackoffBaseMs, this.limits.dialBackoffMaxMs, this.options.random)
+        : 0;
+    const wait = Math.max(delayMs + extra, m.bannedUntilMs - this.clock.now());
     if (wait <= 0) {
       this.dial(m);
       return;
     }
     m.dialTimer = setTimeout(() => {
       m.dialTimer = null;
-      if (this.members.get(m.hex) === m) this.maybeDial(m, 0);
+      // The wait included the head start (and any ban): dial now.
+      if (this.members.get(m.hex) === m) this.maybeDial(m, 0, false);
     }, wait);
   }
 

@@ -35,7 +35,7 @@ export function p2pKey(suite: CryptoSuite, label: string): KeyPair {
   return suite.keyPairFromPrivate(suite.hash(utf8(`tally-p2p-test/${suite.id}/${label}`)));
 }
 
-/** `count` keys sorted by public key bytes, so index 0 is the lowest (the dialer of every pair). */
+/** `count` keys sorted by public key bytes, so index 0 is the lowest (the first dialer of every pair). */
 export function sortedKeys(suite: CryptoSuite, labels: readonly string[]): KeyPair[] {
   return labels.map((l) => p2pKey(suite, l)).sort((a, b) => (toHex(a.publicKey) < toHex(b.publicKey) ? -1 : 1));
 }
@@ -65,6 +65,36 @@ export async function metricValue(
     if (labels === undefined || Object.entries(labels).every(([k, want]) => v.labels[k] === want)) sum += v.value;
   }
   return sum;
+}
+
+export interface LinkEnds {
+  readonly outbound: boolean;
+  readonly localPort: number | undefined;
+  readonly remotePort: number | undefined;
+}
+
+/**
+ * The link `t` keeps to `peerHex`, or null (white-box: reads P2PNode's member table, so tests can check
+ * that both ends of a pair kept the same TCP connection, not just "a" link each).
+ */
+export function linkOf(t: TestNode, peerHex: string): LinkEnds | null {
+  const members = (t.node as unknown as { members: Map<string, { link: { outbound: boolean; socket: TLSSocket } | null }> }).members;
+  const link = members.get(peerHex)?.link ?? null;
+  return link === null ? null : { outbound: link.outbound, localPort: link.socket.localPort, remotePort: link.socket.remotePort };
+}
+
+/**
+ * Connections in their handshake plus members with a dial in flight or scheduled (white-box, like
+ * `linkOf`): 0 once a node has settled.
+ */
+export function dialsInFlight(t: TestNode): number {
+  const internals = t.node as unknown as {
+    pending: Set<unknown>;
+    members: Map<string, { dialing: unknown | null; dialTimer: unknown | null }>;
+  };
+  let n = internals.pending.size;
+  for (const m of internals.members.values()) if (m.dialing !== null || m.dialTimer !== null) n++;
+  return n;
 }
 
 let identityCache: Promise<TlsIdentity> | null = null;

@@ -78,7 +78,8 @@ for (const suiteId of SUITE_IDS) {
       assert.ok(lowKey !== undefined && highKey !== undefined);
       const low = await h.node({ key: lowKey, seed: 1, limits: { dialBackoffBaseMs: 20, dialBackoffMaxMs: 100 } });
       const high = await h.node({ key: highKey, seed: 2, limits: { dialBackoffBaseMs: 20, dialBackoffMaxMs: 100 } });
-      // Neither lists its own address, so each believes it must dial the other: two links race.
+      // Neither lists its own address, so each dials the other at once, neither giving the other a
+      // head start (spec/p2p.md §dialing): two links race.
       low.node.setMembers([{ publicKey: lowKey.publicKey }, { publicKey: highKey.publicKey, address: high.address() }]);
       high.node.setMembers([{ publicKey: lowKey.publicKey, address: low.address() }, { publicKey: highKey.publicKey }]);
       await waitFor(() => low.node.peers().length === 1 && high.node.peers().length === 1, "one link each way");
@@ -144,6 +145,8 @@ describe("p2p dialing", () => {
     ]);
     const backAt = performance.now();
     await waitFor(() => dialer.node.peers().length === 1, "redialed", 2_000);
+    // Whichever comes first: the dialer's next redial (within the 320 ms max backoff) or the listener's
+    // own dial (both ends dial; dialing.test.ts checks that a restarted node does not wait for the other).
     assert.ok(performance.now() - backAt < 1_000, "reconnected within the max backoff plus a handshake");
     assert.deepEqual(events, ["true:false", "true:true"]);
     dialer.node.send(listener.hex, { hello: "again" });
