@@ -3,6 +3,7 @@
  * (the built `tally start`, or the TypeScript sources with --source), and a closed-loop load generator
  * here: K client accounts (declared in genesis) submit pre-signed notarize transactions with `wait: true`,
  * one per request or in batches, for a fixed time. The node's CPU and memory come from /proc.
+ * The network lifecycle, the load phases and the chain walk here are shared with network-run.ts (--nodes N).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -11,7 +12,7 @@ import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
-import { initNetwork } from "@tally/cli";
+import { type InitResult, initNetwork } from "@tally/cli";
 import { type GenesisDoc, getSuite, type KeyPair, loadGenesis, type SuiteId, signTx, toHex, txSignBytes } from "@tally/core";
 import { BENCH_CHAIN_ID, notarizeBody } from "./micro.js";
 import { clockTicksPerSecond, cpuTicks, memoryKiB, OtherLoad, RssSampler, type ThreadCpu, threadCpuDelta, threadTicks } from "./proc.js";
@@ -136,7 +137,7 @@ export function killChildren(): void {
   children.clear();
 }
 
-class NodeProcess {
+export class NodeProcess {
   private constructor(
     readonly proc: ChildProcess,
     readonly url: string,
@@ -163,9 +164,7 @@ class NodeProcess {
     const node = new NodeProcess(proc, url, logFile, exited);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`node exited (${proc.exitCode ?? proc.signalCode}) during start; log: ${logTail(logFile)}`);
-      }
+      node.checkRunning("during start");
       try {
         const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
         if (res.ok) return node;
@@ -177,6 +176,13 @@ class NodeProcess {
         throw new Error(`node did not answer /health within 60 s; log: ${logTail(logFile)}`);
       }
       await sleep(100);
+    }
+  }
+
+  /** Throws (with the end of the node's log) if the process has exited. */
+  checkRunning(when: string): void {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+      throw new Error(`node ${this.logFile} exited (${this.proc.exitCode ?? this.proc.signalCode}) ${when}; log: ${logTail(this.logFile)}`);
     }
   }
 
@@ -206,16 +212,37 @@ function logTail(file: string): string {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens on `port` (0: any free port) of 127.0.0.1 and closes again; resolves to the port, or undefined if it is taken. */
+function probePort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === "object" && address !== null ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+async function freePort(): Promise<number> {
+  const port = await probePort(0);
+  if (port === undefined) throw new Error("no free port");
+  return port;
+}
+
+/**
+ * The first of `count` consecutive free ports (initNetwork gives node k port + k). Drawn at random in
+ * 20000-32000, below Linux's ephemeral range, in steps of 100 (as test/helpers.ts freePortBlock does).
+ */
+async function freePortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 120) * 100;
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = (await probePort(p)) === p;
+    if (free) return base;
+  }
+  throw new Error(`no block of ${count} free ports found`);
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------------
@@ -255,7 +282,7 @@ function post(agent: Agent, url: URL, path: string, body: Buffer): Promise<HttpR
   });
 }
 
-async function getJson(url: string): Promise<HttpReply> {
+export async function getJson(url: string): Promise<HttpReply> {
   const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   return { status: res.status, json: await res.json() };
 }
@@ -279,7 +306,7 @@ function histogram(text: string, name: string): { sum: number; count: number } {
  */
 const SIGN_WORKER_BOOT = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL("./sign-worker.ts", import.meta.url).href)}); });`;
 
-class SignPool {
+export class SignPool {
   private readonly workers: Worker[];
   private nextId = 0;
   private readonly pending = new Map<number, (reply: SignReply) => void>();
@@ -313,7 +340,7 @@ class SignPool {
 
 // ---- clients ---------------------------------------------------------------------------------------
 
-interface Client {
+export interface Client {
   readonly key: KeyPair;
   readonly privateKeyHex: string;
   /** Nonce of the next transaction to sign. */
@@ -324,12 +351,16 @@ interface Client {
   broken: boolean;
 }
 
-interface RequestBody {
+export interface RequestBody {
   readonly buf: Buffer;
   readonly txs: Array<{ hex: string; hash: string }>;
 }
 
-function buildBodies(client: Client, config: LoadConfig): RequestBody[] {
+export function makeClients(keys: readonly KeyPair[]): Client[] {
+  return keys.map((key) => ({ key, privateKeyHex: toHex(key.privateKey), signedUpTo: 0, queue: [], broken: false }));
+}
+
+export function buildBodies(client: Client, config: LoadConfig): RequestBody[] {
   const bodies: RequestBody[] = [];
   for (let i = 0; i < client.queue.length; i += config.batchSize) {
     const txs = client.queue.slice(i, i + config.batchSize);
@@ -342,7 +373,12 @@ function buildBodies(client: Client, config: LoadConfig): RequestBody[] {
   return bodies;
 }
 
-async function presign(pool: SignPool, suite: SuiteId, clients: Client[], perClient: number): Promise<{ txs: number; seconds: number }> {
+export async function presign(
+  pool: SignPool,
+  suite: SuiteId,
+  clients: Client[],
+  perClient: number,
+): Promise<{ txs: number; seconds: number }> {
   const t0 = performance.now();
   let total = 0;
   await Promise.all(
@@ -360,103 +396,144 @@ async function presign(pool: SignPool, suite: SuiteId, clients: Client[], perCli
   return { txs: total, seconds: (performance.now() - t0) / 1000 };
 }
 
-interface PhaseRecord extends PhaseStats {
+export interface PhaseRecord extends PhaseStats {
   /** Hashes the node reported committed (for the verification sample). */
   readonly committedHashes: string[];
 }
 
-/** Closed loop: each client sends its next request when the previous one answered, until the time is up. */
-async function runPhase(agent: Agent, url: URL, clients: Client[], config: LoadConfig, seconds: number): Promise<PhaseRecord> {
-  const path = config.mode === "single" ? "/v1/txs" : "/v1/txs/batch";
-  const latencies: Array<[number, number]> = [];
-  const SERIES_WINDOWS = 8;
-  const series: number[] = new Array(SERIES_WINDOWS).fill(0);
-  const errors: Record<string, number> = {};
-  const committedHashes: string[] = [];
-  let committed = 0;
-  let requests = 0;
-  let exhausted = false;
-  let last = 0;
-  const addError = (code: string, n = 1) => {
-    errors[code] = (errors[code] ?? 0) + n;
-  };
+const SERIES_WINDOWS = 8;
+
+/** What the answers of one phase add up to: committed transactions, latencies, errors, tx/s over time. */
+export class PhaseTally {
+  private readonly latencies: Array<[number, number]> = [];
+  private readonly series: number[] = new Array(SERIES_WINDOWS).fill(0);
+  private readonly errors: Record<string, number> = {};
+  private readonly committedHashes: string[] = [];
+  private committed = 0;
+  private requests = 0;
+  private last = 0;
+  exhausted = false;
+
+  constructor(
+    private readonly start: number,
+    private readonly seconds: number,
+  ) {}
+
+  addError(code: string, n = 1): void {
+    this.errors[code] = (this.errors[code] ?? 0) + n;
+  }
+
+  /** One answered request sent at t0 (latency counts from there); returns how many of its transactions committed. */
+  record(path: string, body: RequestBody, reply: HttpReply, t0: number): number {
+    const t1 = performance.now();
+    this.last = Math.max(this.last, t1);
+    this.requests++;
+    const ok = path === "/v1/txs" ? this.single(body, reply) : this.batch(body, reply);
+    this.committed += ok;
+    const w = Math.min(SERIES_WINDOWS - 1, Math.floor(((t1 - this.start) / (this.seconds * 1000)) * SERIES_WINDOWS));
+    this.series[w] = (this.series[w] ?? 0) + ok;
+    if (ok > 0) this.latencies.push([t1 - t0, ok]);
+    return ok;
+  }
+
+  private single(body: RequestBody, reply: HttpReply): number {
+    const j = reply.json as { status?: string; error?: { code?: string } };
+    if (reply.status === 200 && j.status === "committed") {
+      this.committedHashes.push((body.txs[0] as { hash: string }).hash);
+      return 1;
+    }
+    this.addError(j.error?.code ?? `HTTP ${reply.status}`);
+    return 0;
+  }
+
+  private batch(body: RequestBody, reply: HttpReply): number {
+    const results = (reply.json as { results?: Array<{ status?: string; hash?: string; error?: { code?: string } }> }).results;
+    if (reply.status !== 200 || !Array.isArray(results)) {
+      this.addError((reply.json as { error?: { code?: string } }).error?.code ?? `HTTP ${reply.status}`, body.txs.length);
+      return 0;
+    }
+    let ok = 0;
+    results.forEach((r, k) => {
+      if (r.status === "committed") {
+        ok++;
+        this.committedHashes.push((body.txs[k] as { hash: string }).hash);
+      } else this.addError(r.error?.code ?? "unknown");
+    });
+    return ok;
+  }
+
+  result(): PhaseRecord {
+    const wallSec = ((this.last || performance.now()) - this.start) / 1000;
+    const { seconds, committed, latencies } = this;
+    return {
+      committed,
+      requests: this.requests,
+      wallSec,
+      txPerSec: committed / wallSec,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies.reduce((m, [v]) => Math.max(m, v), 0),
+      errors: this.errors,
+      exhausted: this.exhausted,
+      // Responses after the end (the drain) count in the last window, whose length is stretched to match.
+      series: this.series.map(
+        (n, i) =>
+          n / ((i === SERIES_WINDOWS - 1 ? wallSec - (seconds * (SERIES_WINDOWS - 1)) / SERIES_WINDOWS : seconds / SERIES_WINDOWS) || 1),
+      ),
+      committedHashes: this.committedHashes,
+    };
+  }
+}
+
+/** Sends one request body; a failure to get an answer is counted and stops the client (its later nonces cannot commit). */
+export async function send(agent: Agent, url: URL, path: string, body: RequestBody, client: Client, tally: PhaseTally, t0: number) {
+  let reply: HttpReply;
+  try {
+    reply = await post(agent, url, path, body.buf);
+  } catch (err) {
+    tally.addError(`network: ${(err as Error).message}`, body.txs.length);
+    client.broken = true;
+    return;
+  }
+  if (tally.record(path, body, reply, t0) < body.txs.length) client.broken = true;
+}
+
+export function txsPath(config: LoadConfig): string {
+  return config.mode === "single" ? "/v1/txs" : "/v1/txs/batch";
+}
+
+/**
+ * Closed loop: each client sends its next request when the previous one answered, until the time is up.
+ * Client i sends to urls[i mod urls.length] (one node for a single-node run; round-robin over the nodes otherwise).
+ */
+export async function runPhase(agent: Agent, urls: readonly URL[], clients: Client[], config: LoadConfig, seconds: number) {
+  const path = txsPath(config);
   const perClient = clients.map((c) => (c.broken ? [] : buildBodies(c, config)));
   const start = performance.now();
   const end = start + seconds * 1000;
+  const tally = new PhaseTally(start, seconds);
   await Promise.all(
     clients.map(async (client, ci) => {
       const bodies = perClient[ci] as RequestBody[];
+      const url = urls[ci % urls.length] as URL;
       let sent = 0;
       while (!client.broken && performance.now() < end) {
         const body = bodies[sent];
         if (body === undefined) {
-          exhausted = true;
+          tally.exhausted = true;
           break;
         }
         sent++;
-        const t0 = performance.now();
-        let reply: HttpReply;
-        try {
-          reply = await post(agent, url, path, body.buf);
-        } catch (err) {
-          addError(`network: ${(err as Error).message}`, body.txs.length);
-          client.broken = true;
-          break;
-        }
-        const t1 = performance.now();
-        last = Math.max(last, t1);
-        requests++;
-        let ok = 0;
-        if (config.mode === "single") {
-          const j = reply.json as { status?: string; error?: { code?: string } };
-          if (reply.status === 200 && j.status === "committed") {
-            ok = 1;
-            committedHashes.push((body.txs[0] as { hash: string }).hash);
-          } else addError(j.error?.code ?? `HTTP ${reply.status}`);
-        } else {
-          const results = (reply.json as { results?: Array<{ status?: string; hash?: string; error?: { code?: string } }> }).results;
-          if (reply.status !== 200 || !Array.isArray(results)) {
-            addError((reply.json as { error?: { code?: string } }).error?.code ?? `HTTP ${reply.status}`, body.txs.length);
-          } else {
-            results.forEach((r, k) => {
-              if (r.status === "committed") {
-                ok++;
-                committedHashes.push((body.txs[k] as { hash: string }).hash);
-              } else addError(r.error?.code ?? "unknown");
-            });
-          }
-        }
-        committed += ok;
-        const w = Math.min(SERIES_WINDOWS - 1, Math.floor(((t1 - start) / (seconds * 1000)) * SERIES_WINDOWS));
-        series[w] = (series[w] ?? 0) + ok;
-        if (ok > 0) latencies.push([t1 - t0, ok]);
-        if (ok < body.txs.length) client.broken = true;
+        await send(agent, url, path, body, client, tally, performance.now());
       }
       // What was not sent stays queued, in nonce order, for the next phase.
       client.queue = bodies.slice(sent).flatMap((b) => b.txs);
     }),
   );
-  const wallSec = ((last || performance.now()) - start) / 1000;
-  return {
-    committed,
-    requests,
-    wallSec,
-    txPerSec: committed / wallSec,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    maxMs: latencies.reduce((m, [v]) => Math.max(m, v), 0),
-    errors,
-    exhausted,
-    // Responses after the end (the drain) count in the last window, whose length is stretched to match.
-    series: series.map(
-      (n, i) =>
-        n / ((i === SERIES_WINDOWS - 1 ? wallSec - (seconds * (SERIES_WINDOWS - 1)) / SERIES_WINDOWS : seconds / SERIES_WINDOWS) || 1),
-    ),
-    committedHashes,
-  };
+  return tally.result();
 }
 
-function stats(p: PhaseRecord): PhaseStats {
+export function stats(p: PhaseRecord): PhaseStats {
   const { committedHashes: _, ...rest } = p;
   return rest;
 }
@@ -471,47 +548,222 @@ function configSlug(c: LoadConfig): string {
   return c.mode === "single" ? `single-c${c.clients}` : `batch-c${c.clients}-b${c.batchSize}`;
 }
 
-/** A fresh network whose genesis also declares the client accounts (no registration transactions needed). */
-function makeNetwork(dir: string, suite: SuiteId, port: number, clients: KeyPair[], verifyWorkers: number | undefined): string {
-  initNetwork(dir, { validators: 1, crypto: suite, chainId: BENCH_CHAIN_ID, apiPort: port });
-  const doc = JSON.parse(readFileSync(join(dir, "genesis.json"), "utf8")) as GenesisDoc;
+interface NetworkPorts {
+  readonly validators: number;
+  /** API port of node 0 (node k: api + k). */
+  readonly api: number;
+  /** p2p port of node 0 (node k: p2p + k); none for a single validator. */
+  readonly p2p?: number;
+}
+
+/** Ports for N validators: any free port for a single node (no p2p), else a block of 2N (N API ports, then N p2p ports). */
+async function networkPorts(validators: number): Promise<NetworkPorts> {
+  if (validators === 1) return { validators, api: await freePort() };
+  const base = await freePortBlock(2 * validators);
+  return { validators, api: base, p2p: base + validators };
+}
+
+/**
+ * A fresh network (`tally init` defaults, consensus timeouts included) whose genesis also declares the client
+ * accounts (no registration transactions needed).
+ */
+function makeNetwork(dir: string, suite: SuiteId, ports: NetworkPorts, clients: readonly KeyPair[], verifyWorkers: number | undefined) {
+  const init = initNetwork(dir, {
+    validators: ports.validators,
+    crypto: suite,
+    chainId: BENCH_CHAIN_ID,
+    apiPort: ports.api,
+    ...(ports.p2p === undefined ? {} : { p2pPort: ports.p2p }),
+  });
+  const doc = JSON.parse(readFileSync(init.genesisPath, "utf8")) as GenesisDoc;
   const withClients: GenesisDoc = {
     ...doc,
     accounts: [...doc.accounts, ...clients.map((k) => ({ publicKey: toHex(k.publicKey), org: ADMIN_ORG, roles: ["clerk"] }))],
   };
   loadGenesis(withClients);
-  const nodeDir = join(dir, "node0");
-  for (const path of [join(dir, "genesis.json"), join(nodeDir, "genesis.json")])
+  for (const path of [init.genesisPath, ...init.nodeDirs.map((d) => join(d, "genesis.json"))])
     writeFileSync(path, `${JSON.stringify(withClients, null, 2)}\n`);
   if (verifyWorkers !== undefined) {
-    const configPath = join(nodeDir, "config.json");
-    const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
-    writeFileSync(configPath, `${JSON.stringify({ ...config, verifyWorkers }, null, 2)}\n`);
+    for (const nodeDir of init.nodeDirs) {
+      const configPath = join(nodeDir, "config.json");
+      const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+      writeFileSync(configPath, `${JSON.stringify({ ...config, verifyWorkers }, null, 2)}\n`);
+    }
   }
-  return nodeDir;
+  return init;
 }
 
-/** Checks through the API that the chain holds what the load generator was told was committed. */
-async function verifyChain(url: string, committedResponses: number, hashes: string[]): Promise<Verification> {
-  const status = (await getJson(`${url}/v1/status`)).json as { height: number };
-  const height = status.height;
-  // Every block's transaction count (bounded in time; 4 requests at once).
-  let chainTxs: number | null = 0;
+/** Starts every node, each its own `tally start` process logging to DIR/node<k>.log; on any failure, none stays running. */
+async function startNodes(init: InitResult, dir: string, source: boolean, profileDir: string | undefined): Promise<NodeProcess[]> {
+  const started = await Promise.allSettled(
+    init.nodeDirs.map((nodeDir, k) => NodeProcess.start(nodeDir, init.apiUrls[k] as string, join(dir, `node${k}.log`), source, profileDir)),
+  );
+  const nodes = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed !== undefined) {
+    for (const node of nodes) node.kill();
+    throw failed.reason;
+  }
+  return nodes;
+}
+
+/** A started network of one or more nodes, and what the load generator needs to reach it. */
+export interface RunningNetwork {
+  readonly dir: string;
+  readonly init: InitResult;
+  readonly urls: readonly URL[];
+  readonly nodes: readonly NodeProcess[];
+  /** VmRSS of each node from its start on. */
+  readonly samplers: readonly RssSampler[];
+  readonly agent: Agent;
+  /** Keep the directory (node logs) after the run: --keep, or set when verification failed. */
+  keep: boolean;
+}
+
+export interface NetworkSpec {
+  readonly label: string;
+  readonly validators: number;
+  /** Client accounts to declare in the genesis. */
+  readonly keys: readonly KeyPair[];
+  /** HTTP sockets per node API (its closed-loop clients and a few more). */
+  readonly socketsPerNode: number;
+  readonly profileDir?: string | undefined;
+}
+
+/** Waits for a quiet machine (--wait-quiet), starts a fresh network in a temp dir, runs `run` against it, and always stops it. */
+export async function withNetwork<T>(options: NodeRunOptions, spec: NetworkSpec, run: (net: RunningNetwork) => Promise<T>): Promise<T> {
+  if (options.waitQuietSec > 0) {
+    const load = await waitQuiet(options.waitQuietSec);
+    if (load >= QUIET_PERCENT) progress(`machine still busy (${fmt(load)}% CPU by other processes); running anyway`);
+  }
+  const dir = makeTempDir("tally-bench-node-");
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.socketsPerNode });
+  let net: RunningNetwork | undefined;
+  let nodes: NodeProcess[] = [];
+  try {
+    const init = makeNetwork(dir, options.suite, await networkPorts(spec.validators), spec.keys, options.verifyWorkers);
+    progress(`node [${spec.label}]: network in ${dir}, API ${init.apiUrls.join(", ")}`);
+    nodes = await startNodes(init, dir, options.source, spec.profileDir);
+    const samplers = nodes.map((n) => new RssSampler(n.pid, 500));
+    for (const s of samplers) s.start();
+    net = { dir, init, urls: init.apiUrls.map((u) => new URL(u)), nodes, samplers, agent, keep: options.keep };
+    return await run(net);
+  } finally {
+    for (const s of net?.samplers ?? []) s.stop();
+    agent.destroy();
+    await Promise.all(nodes.map((n) => n.stop()));
+    if (net?.keep ?? options.keep) {
+      keepTempDir(dir);
+      progress(`node [${spec.label}]: kept ${dir} (node logs: node<k>.log)`);
+    } else removeTempDir(dir);
+  }
+}
+
+/** Warm-up (JIT, caches, connection pool), then the pre-signed pool of the timed phase, sized by the warm-up's rate. */
+export async function warmUp(
+  options: NodeRunOptions,
+  config: LoadConfig,
+  label: string,
+  pool: SignPool,
+  net: RunningNetwork,
+  clients: Client[],
+) {
+  const roundUp = (n: number) => Math.max(config.batchSize, Math.ceil(n / config.batchSize) * config.batchSize);
+  const guess = options.suite === "ed25519" ? 12_000 : 3_000;
+  const warmGuess = config.mode === "single" ? Math.min(guess, config.clients * 500) : guess;
+  const warmPer = roundUp((options.warmupSec * warmGuess) / config.clients);
+  let signed = await presign(pool, options.suite, clients, warmPer);
+  progress(
+    `node [${label}]: pre-signed ${fmt(signed.txs, 0)} warm-up txs in ${signed.seconds.toFixed(1)} s; warm-up ${options.warmupSec} s`,
+  );
+  const warm = await runPhase(net.agent, net.urls, clients, config, options.warmupSec);
+  progress(`node [${label}]: warm-up ${fmt(warm.txPerSec)} tx/s${warm.exhausted ? " (pool exhausted)" : ""}`);
+
+  const rate = Math.max(200, warm.txPerSec) * (warm.exhausted ? 3 : 2);
+  const want = Math.min(POOL_TXS_MAX, rate * options.durationSec) / config.clients;
+  const queued = Math.min(...clients.map((c) => c.queue.length));
+  signed = await presign(pool, options.suite, clients, Math.max(0, roundUp(want - queued)));
+  progress(
+    `node [${label}]: pre-signed ${fmt(signed.txs, 0)} txs in ${signed.seconds.toFixed(1)} s (signing is not timed); load ${options.durationSec} s`,
+  );
+  return { warm, signed };
+}
+
+/** CPU of the node processes, of this process and of everything else, from construction to finish(). */
+export class CpuMeter {
+  private readonly t0 = performance.now();
+  private readonly ticks0: number[];
+  private readonly bench0 = process.cpuUsage();
+  private readonly other: OtherLoad;
+
+  constructor(private readonly pids: readonly number[]) {
+    this.ticks0 = pids.map((pid) => cpuTicks(pid) ?? 0);
+    this.other = new OtherLoad([...pids, process.pid]);
+  }
+
+  /** Percentages are of one core (200% = both cores of a 2-core machine). */
+  finish(): { seconds: number; nodeCpuPercent: number[]; benchCpuPercent: number; otherCpuPercent: number } {
+    const seconds = (performance.now() - this.t0) / 1000;
+    const bench = process.cpuUsage(this.bench0);
+    const hz = clockTicksPerSecond();
+    return {
+      seconds,
+      nodeCpuPercent: this.pids.map((pid, k) => (((cpuTicks(pid) ?? 0) - (this.ticks0[k] ?? 0)) / hz / seconds) * 100),
+      benchCpuPercent: ((bench.user + bench.system) / 1e6 / seconds) * 100,
+      otherCpuPercent: this.other.percent(seconds),
+    };
+  }
+}
+
+async function chainHeight(url: string): Promise<number> {
+  return ((await getJson(`${url}/v1/status`)).json as { height: number }).height;
+}
+
+/** Blocks 1..height of one node, as its API serves them. */
+export interface ChainWalk {
+  /** Index h: the hash and the transaction count of block h (index 0 unused). */
+  readonly hashes: string[];
+  readonly txCounts: number[];
+  /** Every transaction hash of blocks 1..height (empty unless asked for). */
+  readonly txHashes: Set<string>;
+  /** Blocks committed in a round above 0 (the first round's proposal or votes timed out). */
+  laterRounds: number;
+}
+
+/** Walks blocks 1..height of the node at `url`, 4 requests at once; null if that takes over 60 s. */
+export async function walkChain(url: string, height: number, withTxHashes: boolean): Promise<ChainWalk | null> {
+  const walk: ChainWalk = { hashes: [], txCounts: [], txHashes: new Set(), laterRounds: 0 };
   let next = 1;
+  let timedOut = false;
   const deadline = Date.now() + 60_000;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
-      while (next <= height && chainTxs !== null) {
+      while (next <= height && !timedOut) {
         if (Date.now() > deadline) {
-          chainTxs = null;
+          timedOut = true;
           return;
         }
         const h = next++;
-        const block = (await getJson(`${url}/v1/blocks/${h}`)).json as { txs?: string[] };
-        if (chainTxs !== null) chainTxs += block.txs?.length ?? 0;
+        const block = (await getJson(`${url}/v1/blocks/${h}`)).json as { hash?: string; txs?: string[]; commit?: { round?: number } };
+        walk.hashes[h] = block.hash ?? "";
+        walk.txCounts[h] = block.txs?.length ?? 0;
+        if ((block.commit?.round ?? 0) > 0) walk.laterRounds++;
+        if (withTxHashes) for (const t of block.txs ?? []) walk.txHashes.add(t);
       }
     }),
   );
+  return timedOut ? null : walk;
+}
+
+/** Transactions in blocks from..to of a walk. */
+export function walkTxs(walk: ChainWalk, from = 1, to = walk.txCounts.length - 1): number {
+  let n = 0;
+  for (let h = from; h <= to; h++) n += walk.txCounts[h] ?? 0;
+  return n;
+}
+
+/** Looks up 20 random hashes (fewer if there are fewer) on the node: how many it holds in blocks 1..height. */
+export async function sampleTxs(url: string, hashes: readonly string[], height: number): Promise<{ sampled: number; found: number }> {
   const sample: string[] = [];
   for (let i = 0; i < Math.min(20, hashes.length); i++) sample.push(hashes[Math.floor(Math.random() * hashes.length)] as string);
   let found = 0;
@@ -520,15 +772,24 @@ async function verifyChain(url: string, committedResponses: number, hashes: stri
     const j = r.json as { hash?: string; height?: number };
     if (r.status === 200 && j.hash === hash && typeof j.height === "number" && j.height >= 1 && j.height <= height) found++;
   }
+  return { sampled: sample.length, found };
+}
+
+/** Checks through the API that the chain holds what the load generator was told was committed. */
+async function verifyChain(url: string, committedResponses: number, hashes: string[]): Promise<Verification> {
+  const height = await chainHeight(url);
+  const walk = await walkChain(url, height, false);
+  const chainTxs = walk === null ? null : walkTxs(walk);
+  const { sampled, found } = await sampleTxs(url, hashes, height);
   const countOk = chainTxs === committedResponses;
-  const ok = countOk && found === sample.length;
+  const ok = countOk && found === sampled;
   const note =
     chainTxs === null
       ? "block walk timed out"
       : countOk
-        ? `all ${fmt(chainTxs)} txs in ${height} blocks were reported committed; ${found}/${sample.length} sampled hashes found`
-        : `chain holds ${fmt(chainTxs)} txs but ${fmt(committedResponses)} were reported committed; ${found}/${sample.length} sampled hashes found`;
-  return { ok, height, chainTxs, committedResponses, sampled: sample.length, sampleFound: found, note };
+        ? `all ${fmt(chainTxs)} txs in ${height} blocks were reported committed; ${found}/${sampled} sampled hashes found`
+        : `chain holds ${fmt(chainTxs)} txs but ${fmt(committedResponses)} were reported committed; ${found}/${sampled} sampled hashes found`;
+  return { ok, height, chainTxs, committedResponses, sampled, sampleFound: found, note };
 }
 
 /** Other processes' CPU (percent of one core) under which the machine counts as quiet. */
@@ -547,125 +808,110 @@ export async function waitQuiet(maxSec: number): Promise<number> {
   }
 }
 
+export function freshProfileDir(options: NodeRunOptions, config: LoadConfig, suffix = ""): string {
+  const dir = join(options.resultsDir, "profiles", `${options.suite}-${configSlug(config)}${suffix === "" ? "" : `-${suffix}`}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function generateKeys(suite: SuiteId, count: number): KeyPair[] {
+  const s = getSuite(suite);
+  return Array.from({ length: count }, () => s.generateKeyPair());
+}
+
 async function runConfig(options: NodeRunOptions, config: LoadConfig, pool: SignPool): Promise<LoadResult> {
   const label = configLabel(config);
-  if (options.waitQuietSec > 0) {
-    const load = await waitQuiet(options.waitQuietSec);
-    if (load >= QUIET_PERCENT) progress(`machine still busy (${fmt(load)}% CPU by other processes); running anyway`);
-  }
-  const suite = getSuite(options.suite);
-  const dir = makeTempDir("tally-bench-node-");
-  const port = await freePort();
-  const keys = Array.from({ length: config.clients }, () => suite.generateKeyPair());
-  const nodeDir = makeNetwork(dir, options.suite, port, keys, options.verifyWorkers);
-  const url = `http://127.0.0.1:${port}`;
-  const logFile = join(dir, "node0.log");
-  let profileDir: string | undefined;
-  if (options.profile) {
-    profileDir = join(options.resultsDir, "profiles", `${options.suite}-${configSlug(config)}`);
-    rmSync(profileDir, { recursive: true, force: true });
-    mkdirSync(profileDir, { recursive: true });
-  }
-  progress(`node [${label}]: network in ${dir}, API ${url}`);
-  const node = await NodeProcess.start(nodeDir, url, logFile, options.source, profileDir);
-  const sampler = new RssSampler(node.pid, 500);
-  sampler.start();
-  const agent = new Agent({ keepAlive: true, maxSockets: config.clients + 2 });
-  const clients: Client[] = keys.map((key) => ({ key, privateKeyHex: toHex(key.privateKey), signedUpTo: 0, queue: [], broken: false }));
-  try {
-    const roundUp = (n: number) => Math.max(config.batchSize, Math.ceil(n / config.batchSize) * config.batchSize);
-    // Warm-up (JIT, caches, connection pool); its rate sizes the pre-signed pool of the timed phase.
-    const guess = options.suite === "ed25519" ? 12_000 : 3_000;
-    const warmGuess = config.mode === "single" ? Math.min(guess, config.clients * 500) : guess;
-    const warmPer = roundUp((options.warmupSec * warmGuess) / config.clients);
-    let signed = await presign(pool, options.suite, clients, warmPer);
-    progress(
-      `node [${label}]: pre-signed ${fmt(signed.txs, 0)} warm-up txs in ${signed.seconds.toFixed(1)} s; warm-up ${options.warmupSec} s`,
-    );
-    const warm = await runPhase(agent, new URL(url), clients, config, options.warmupSec);
-    progress(`node [${label}]: warm-up ${fmt(warm.txPerSec)} tx/s${warm.exhausted ? " (pool exhausted)" : ""}`);
+  const keys = generateKeys(options.suite, config.clients);
+  const profileDir = options.profile ? freshProfileDir(options, config) : undefined;
+  const spec = { label, validators: 1, keys, socketsPerNode: config.clients + 2, profileDir };
+  return withNetwork(options, spec, (net) => runSingleNode(options, { config, label, clients: makeClients(keys), profileDir }, pool, net));
+}
 
-    const rate = Math.max(200, warm.txPerSec) * (warm.exhausted ? 3 : 2);
-    const want = Math.min(POOL_TXS_MAX, rate * options.durationSec) / config.clients;
-    const queued = Math.min(...clients.map((c) => c.queue.length));
-    signed = await presign(pool, options.suite, clients, Math.max(0, roundUp(want - queued)));
-    progress(
-      `node [${label}]: pre-signed ${fmt(signed.txs, 0)} txs in ${signed.seconds.toFixed(1)} s (signing is not timed); load ${options.durationSec} s`,
-    );
+/** Per-block milliseconds of a /metrics histogram between two scrapes. */
+function perBlockMs(before: string, after: string, name: string): number {
+  const a = histogram(before, name);
+  const b = histogram(after, name);
+  return b.count > a.count ? ((b.sum - a.sum) / (b.count - a.count)) * 1000 : Number.NaN;
+}
 
-    const metricsBefore = await getText(`${url}/metrics`);
-    const heightBefore = ((await getJson(`${url}/v1/status`)).json as { height: number }).height;
-    const ticksBefore = cpuTicks(node.pid) ?? 0;
-    const threadsBefore = threadTicks(node.pid);
-    const benchBefore = process.cpuUsage();
-    const other = new OtherLoad([node.pid, process.pid]);
-    const t0 = performance.now();
-    const main = await runPhase(agent, new URL(url), clients, config, options.durationSec);
-    const seconds = (performance.now() - t0) / 1000;
-    const ticksAfter = cpuTicks(node.pid) ?? 0;
-    const threadsAfter = threadTicks(node.pid);
-    const bench = process.cpuUsage(benchBefore);
-    const otherCpuPercent = other.percent(seconds);
-    const mem = memoryKiB(node.pid);
-    const metricsAfter = await getText(`${url}/metrics`);
-    const heightAfter = ((await getJson(`${url}/v1/status`)).json as { height: number }).height;
+interface SingleRun {
+  readonly config: LoadConfig;
+  readonly label: string;
+  readonly clients: Client[];
+  readonly profileDir: string | undefined;
+}
 
-    const exec = [histogram(metricsBefore, "tally_block_execute_seconds"), histogram(metricsAfter, "tally_block_execute_seconds")];
-    const persist = [histogram(metricsBefore, "tally_block_persist_seconds"), histogram(metricsAfter, "tally_block_persist_seconds")];
-    const perBlockMs = ([a, b]: Array<{ sum: number; count: number }>) =>
-      a !== undefined && b !== undefined && b.count > a.count ? ((b.sum - a.sum) / (b.count - a.count)) * 1000 : Number.NaN;
-    const blocks = heightAfter - heightBefore;
-    const nodeCpuPercent = ((ticksAfter - ticksBefore) / clockTicksPerSecond() / seconds) * 100;
-    const nodeThreads = threadCpuDelta(threadsBefore, threadsAfter, seconds);
-    const mainThread = nodeThreads.find((t) => t.thread.startsWith("main"));
-    const usPerTx = (percent: number) => (main.committed > 0 ? ((percent / 100) * seconds * 1e6) / main.committed : Number.NaN);
-    const benchCpuPercent = ((bench.user + bench.system) / 1e6 / seconds) * 100;
-    progress(
-      `node [${label}]: ${fmt(main.txPerSec)} tx/s committed (${fmt(main.committed, 0)} in ${main.wallSec.toFixed(1)} s), p50 ${fmt(main.p50Ms)} ms, p99 ${fmt(main.p99Ms)} ms, node CPU ${fmt(nodeCpuPercent)}% = ${fmt(usPerTx(nodeCpuPercent))} µs/tx (main thread ${fmt(usPerTx(mainThread?.cpuPercent ?? Number.NaN))} µs/tx), ${blocks} blocks, other processes ${fmt(otherCpuPercent)}% CPU`,
-    );
-    progress(`node [${label}]: tx/s over the phase, in 8 windows: ${main.series.map((v) => fmt(v, 0)).join(" ")}`);
-    if (Object.keys(main.errors).length > 0) progress(`node [${label}]: errors ${JSON.stringify(main.errors)}`);
+async function runSingleNode(options: NodeRunOptions, run: SingleRun, pool: SignPool, net: RunningNetwork): Promise<LoadResult> {
+  const { config, label, clients, profileDir } = run;
+  const node = net.nodes[0] as NodeProcess;
+  const sampler = net.samplers[0] as RssSampler;
+  const url = net.init.apiUrls[0] as string;
+  const { warm, signed } = await warmUp(options, config, label, pool, net, clients);
 
-    const verification = await verifyChain(url, warm.committed + main.committed, main.committedHashes);
-    progress(`node [${label}]: verification ${verification.ok ? "ok" : "FAILED"}: ${verification.note}`);
-    sampler.stop();
-    await node.stop();
-    const profiles = profileDir === undefined ? undefined : summariseProfileDir(profileDir);
-    if (profiles !== undefined) progress(`node [${label}]: ${profiles.length} CPU profile(s) in ${relative(REPO, profileDir as string)}`);
-    let keptLog: string | undefined;
-    if (options.keep || !verification.ok) keptLog = logFile;
-    return {
-      config,
-      label,
-      warmup: stats(warm),
-      main: stats(main),
-      presigned: signed,
-      nodeCpuPercent,
-      nodeThreads,
-      nodeCpuUsPerTx: usPerTx(nodeCpuPercent),
-      mainThreadUsPerTx: usPerTx(mainThread?.cpuPercent ?? Number.NaN),
-      benchCpuUsPerTx: usPerTx(benchCpuPercent),
-      benchCpuPercent,
-      otherCpuPercent,
-      peakRssMiB: sampler.peakKiB / 1024,
-      peakAnonMiB: sampler.peakAnonKiB / 1024,
-      hwmMiB: (mem?.hwm ?? Number.NaN) / 1024,
-      rssSamples: sampler.samples,
-      blocks,
-      avgTxsPerBlock: blocks > 0 ? main.committed / blocks : Number.NaN,
-      executeMsPerBlock: perBlockMs(exec),
-      persistMsPerBlock: perBlockMs(persist),
-      verification,
-      ...(profiles === undefined ? {} : { profiles }),
-      ...(keptLog === undefined ? {} : { logFile: keptLog }),
-    };
-  } finally {
-    sampler.stop();
-    agent.destroy();
-    await node.stop();
-    if (options.keep) keepTempDir(dir);
-    else removeTempDir(dir);
-  }
+  const metricsBefore = await getText(`${url}/metrics`);
+  const heightBefore = await chainHeight(url);
+  const threadsBefore = threadTicks(node.pid);
+  const meter = new CpuMeter([node.pid]);
+  const main = await runPhase(net.agent, net.urls, clients, config, options.durationSec);
+  const {
+    seconds,
+    nodeCpuPercent: [nodeCpuPercent = Number.NaN],
+    benchCpuPercent,
+    otherCpuPercent,
+  } = meter.finish();
+  const threadsAfter = threadTicks(node.pid);
+  const mem = memoryKiB(node.pid);
+  const metricsAfter = await getText(`${url}/metrics`);
+  const heightAfter = await chainHeight(url);
+
+  const blocks = heightAfter - heightBefore;
+  const nodeThreads = threadCpuDelta(threadsBefore, threadsAfter, seconds);
+  const mainThread = nodeThreads.find((t) => t.thread.startsWith("main"));
+  const usPerTx = (percent: number) => (main.committed > 0 ? ((percent / 100) * seconds * 1e6) / main.committed : Number.NaN);
+  progress(
+    `node [${label}]: ${fmt(main.txPerSec)} tx/s committed (${fmt(main.committed, 0)} in ${main.wallSec.toFixed(1)} s), p50 ${fmt(main.p50Ms)} ms, p99 ${fmt(main.p99Ms)} ms, node CPU ${fmt(nodeCpuPercent)}% = ${fmt(usPerTx(nodeCpuPercent))} µs/tx (main thread ${fmt(usPerTx(mainThread?.cpuPercent ?? Number.NaN))} µs/tx), ${blocks} blocks, other processes ${fmt(otherCpuPercent)}% CPU`,
+  );
+  progressPhase(label, main);
+
+  const verification = await verifyChain(url, warm.committed + main.committed, main.committedHashes);
+  progress(`node [${label}]: verification ${verification.ok ? "ok" : "FAILED"}: ${verification.note}`);
+  sampler.stop();
+  await node.stop();
+  const profiles = profileDir === undefined ? undefined : summariseProfileDir(profileDir);
+  if (profiles !== undefined) progress(`node [${label}]: ${profiles.length} CPU profile(s) in ${relative(REPO, profileDir as string)}`);
+  if (!verification.ok) net.keep = true;
+  return {
+    config,
+    label,
+    warmup: stats(warm),
+    main: stats(main),
+    presigned: signed,
+    nodeCpuPercent,
+    nodeThreads,
+    nodeCpuUsPerTx: usPerTx(nodeCpuPercent),
+    mainThreadUsPerTx: usPerTx(mainThread?.cpuPercent ?? Number.NaN),
+    benchCpuUsPerTx: usPerTx(benchCpuPercent),
+    benchCpuPercent,
+    otherCpuPercent,
+    peakRssMiB: sampler.peakKiB / 1024,
+    peakAnonMiB: sampler.peakAnonKiB / 1024,
+    hwmMiB: (mem?.hwm ?? Number.NaN) / 1024,
+    rssSamples: sampler.samples,
+    blocks,
+    avgTxsPerBlock: blocks > 0 ? main.committed / blocks : Number.NaN,
+    executeMsPerBlock: perBlockMs(metricsBefore, metricsAfter, "tally_block_execute_seconds"),
+    persistMsPerBlock: perBlockMs(metricsBefore, metricsAfter, "tally_block_persist_seconds"),
+    verification,
+    ...(profiles === undefined ? {} : { profiles }),
+    ...(net.keep ? { logFile: node.logFile } : {}),
+  };
+}
+
+/** The tx/s windows and the errors of a timed phase, as progress lines. */
+export function progressPhase(label: string, phase: PhaseStats): void {
+  progress(`node [${label}]: tx/s over the phase, in 8 windows: ${phase.series.map((v) => fmt(v, 0)).join(" ")}`);
+  if (Object.keys(phase.errors).length > 0) progress(`node [${label}]: errors ${JSON.stringify(phase.errors)}`);
 }
 
 /** suite.verify over tx sign bytes on this thread: the single-core ceiling of signature checking. */
@@ -703,7 +949,8 @@ function distIsStale(): boolean {
   });
 }
 
-export async function runNode(options: NodeRunOptions): Promise<NodeRunSummary> {
+/** Checks that the node to run is built, then measures the verify-only reference rate (single-node and network runs). */
+export function prepareNodeRun(options: NodeRunOptions): number {
   if (!options.source && !existsSync(join(REPO, "packages", "cli", "dist", "src", "main.js"))) {
     throw new Error("the CLI is not built: run `npm run build` first (or pass --source)");
   }
@@ -712,18 +959,34 @@ export async function runNode(options: NodeRunOptions): Promise<NodeRunSummary> 
   progress(`node: verify-only reference rate [${options.suite}] (${options.verifySeconds} s)`);
   const verifyOnlyPerSec = verifyOnlyRate(options.suite, options.verifySeconds);
   progress(`node: single-core verify-only ${fmt(verifyOnlyPerSec)} verifications/s`);
+  return verifyOnlyPerSec;
+}
+
+/** Runs `run` with a pool of signing threads (one per core), closed afterwards. */
+export async function withSignPool<T>(run: (pool: SignPool) => Promise<T>): Promise<T> {
   const pool = new SignPool(Math.max(1, availableParallelism()));
-  const results: LoadResult[] = [];
   try {
-    for (const config of options.configs) results.push(await runConfig(options, config, pool));
+    return await run(pool);
   } finally {
     await pool.close();
   }
+}
+
+export async function runNode(options: NodeRunOptions): Promise<NodeRunSummary> {
+  const verifyOnlyPerSec = prepareNodeRun(options);
+  const results = await withSignPool(async (pool) => {
+    const out: LoadResult[] = [];
+    for (const config of options.configs) out.push(await runConfig(options, config, pool));
+    return out;
+  });
+  return { ...runSettings(options), verifyOnlyPerSec, results };
+}
+
+/** What a summary says about the node processes of the run. */
+export function runSettings(options: NodeRunOptions) {
   return {
     suite: options.suite,
-    nodeRuntime: options.source ? "source" : "built",
-    verifyWorkers: options.verifyWorkers ?? "default",
-    verifyOnlyPerSec,
-    results,
+    nodeRuntime: options.source ? ("source" as const) : ("built" as const),
+    verifyWorkers: options.verifyWorkers ?? ("default" as const),
   };
 }

@@ -1,18 +1,29 @@
 /**
- * `npm run bench`: microbenchmarks and a single-node load run; prints a markdown table, writes
- * bench/results/latest.json and, with --write-docs, the results section of docs/benchmarks.md.
+ * `npm run bench`: microbenchmarks and a load run against a single node (or, with --nodes N, a network of N
+ * validators); prints a markdown table, writes bench/results/latest.json and, with --write-docs, the results
+ * sections of docs/benchmarks.md.
  *
  *   npm run bench -- [--quick] [--crypto ed25519|sm2] [--duration S] [--clients K] [--only micro|node]
  *                    [--batch 8x200,16x500 | --batch-clients 4,8 --batch-sizes 200,500] [--modes single,batch]
- *                    [--warmup S] [--verify-workers N] [--profile] [--wait-quiet S] [--source] [--keep]
- *                    [--write-docs] [--docs-section NAME]; --help lists them.
+ *                    [--nodes N] [--paced-rate TX/S] [--warmup S] [--verify-workers N] [--profile] [--wait-quiet S]
+ *                    [--source] [--keep] [--write-docs] [--docs-section NAME]; --help lists them.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { SuiteId } from "@tally/core";
 import { type MicroResult, runMicro } from "./micro.js";
-import { killChildren, type LoadConfig, type LoadMode, type NodeRunSummary, QUIET_PERCENT, runNode, waitQuiet } from "./node-run.js";
+import { type NetworkLoadResult, type NetworkRunSummary, type PacedResult, runNetwork } from "./network-run.js";
+import {
+  killChildren,
+  type LoadConfig,
+  type LoadMode,
+  type NodeRunSummary,
+  type PhaseStats,
+  QUIET_PERCENT,
+  runNode,
+  waitQuiet,
+} from "./node-run.js";
 import { OtherLoad } from "./proc.js";
 import { profileMarkdown } from "./profile.js";
 import { fmt, type MachineInfo, machineInfo, progress, REPO, removeAllTempDirs, sleep } from "./util.js";
@@ -28,15 +39,20 @@ const USAGE = `usage: npm run bench -- [options]
   --batch-sizes LIST      with --batch-clients: a sweep over every combination (instead of --batch)
   --batch-clients LIST
   --modes LIST            single,batch (default both)
+  --nodes N               validators to load (default 1: a single node). N >= 4: a BFT network of N validators,
+                          each its own \`tally start\` process on this machine with the consensus settings of
+                          \`tally init\`; clients spread round-robin over the nodes; adds a paced (open-loop) phase
+  --paced-rate TX/S       with --nodes: the paced phase's offered rate (default: half the best closed-loop rate)
   --only micro|node       run one part
   --verify-workers N      the node's verification threads (default: the node's own default, cores - 1)
-  --profile               run the node with --cpu-prof and print its top self-time functions
+  --profile               run the node with --cpu-prof and print its top self-time functions (with --nodes: every node; profiles in bench/results/profiles)
   --source                run the node from TypeScript sources instead of the built CLI
   --wait-quiet SECONDS    before each node configuration, wait up to this long for other processes to
                           leave the CPU (shared machines; default 0)
   --keep                  keep the temporary network directories and node logs
   --write-docs            write the results into docs/benchmarks.md
-  --docs-section NAME     the docs section to (re)write (default: the suite; e.g. ed25519-sweep for a tuning run)
+  --docs-section NAME     the docs section to (re)write (default: the suite, e.g. ed25519; with --nodes N: ed25519-N-nodes
+                          for the load run; e.g. ed25519-sweep for a tuning run)
   --help`;
 
 interface Options {
@@ -47,6 +63,9 @@ interface Options {
   readonly clients: number;
   readonly batch: Array<{ clients: number; batchSize: number }>;
   readonly modes: LoadMode[];
+  /** Validators under load: 1 (a single node) or at least 4. */
+  readonly nodes: number;
+  readonly pacedRate: number | undefined;
   readonly only: "micro" | "node" | undefined;
   readonly verifyWorkers: number | undefined;
   readonly profile: boolean;
@@ -54,7 +73,10 @@ interface Options {
   readonly keep: boolean;
   readonly waitQuietSec: number;
   readonly writeDocs: boolean;
+  /** Docs section of the microbenchmarks (--docs-section, else the suite). */
   readonly docsSection: string;
+  /** Docs section of the load run (--docs-section, else the suite, or SUITE-N-nodes with --nodes N). */
+  readonly nodeDocsSection: string;
 }
 
 class UsageError extends Error {}
@@ -112,6 +134,8 @@ function parseOptions(argv: string[]): Options {
       "batch-sizes": { type: "string" },
       "batch-clients": { type: "string" },
       modes: { type: "string", default: "single,batch" },
+      nodes: { type: "string", default: "1" },
+      "paced-rate": { type: "string" },
       only: { type: "string" },
       "verify-workers": { type: "string" },
       profile: { type: "boolean", default: false },
@@ -134,6 +158,7 @@ function parseOptions(argv: string[]): Options {
     throw new UsageError("--modes must be a list of single and batch");
   }
   const clients = positiveInt("--clients", values.clients, 1, 2000);
+  const nodes = nodeCount(values.nodes, values["paced-rate"]);
   if (values["docs-section"] !== undefined && !/^[a-z0-9-]{1,40}$/.test(values["docs-section"])) {
     throw new UsageError("--docs-section must be lowercase letters, digits and dashes");
   }
@@ -145,6 +170,8 @@ function parseOptions(argv: string[]): Options {
     clients,
     batch: batchLoads(values.batch, values["batch-sizes"], values["batch-clients"], clients),
     modes,
+    nodes,
+    pacedRate: values["paced-rate"] === undefined ? undefined : positiveInt("--paced-rate", values["paced-rate"], 1, 1_000_000),
     only: values.only,
     verifyWorkers: values["verify-workers"] === undefined ? undefined : positiveInt("--verify-workers", values["verify-workers"], 0, 64),
     profile: values.profile,
@@ -153,7 +180,16 @@ function parseOptions(argv: string[]): Options {
     waitQuietSec: values["wait-quiet"] === undefined ? 0 : positiveNumber("--wait-quiet", values["wait-quiet"]),
     writeDocs: values["write-docs"],
     docsSection: values["docs-section"] ?? values.crypto,
+    nodeDocsSection: values["docs-section"] ?? (nodes > 1 ? `${values.crypto}-${nodes}-nodes` : values.crypto),
   };
+}
+
+/** --nodes: 1, or a BFT network of at least 4 validators (tolerating one faulty); --paced-rate needs a network. */
+function nodeCount(value: string, pacedRate: string | undefined): number {
+  const nodes = positiveInt("--nodes", value, 1, 64);
+  if (nodes > 1 && nodes < 4) throw new UsageError("--nodes must be 1 or at least 4 (a BFT network tolerating one faulty validator)");
+  if (nodes === 1 && pacedRate !== undefined) throw new UsageError("--paced-rate needs --nodes N (N >= 4)");
+  return nodes;
 }
 
 function loadConfigs(o: Options): LoadConfig[] {
@@ -178,6 +214,7 @@ interface Report {
   readonly options: Options;
   readonly micro?: MicroResult[];
   readonly node?: NodeRunSummary;
+  readonly network?: NetworkRunSummary;
 }
 
 function machineLine(m: MachineInfo): string {
@@ -196,14 +233,38 @@ function microMarkdown(r: Report): string {
   ].join("\n");
 }
 
+/** The "chain verified" cell: the verdict, the phase's errors, and flags for an exhausted pool or a busy machine. */
+function verifiedCell(ok: boolean, main: PhaseStats, otherCpuPercent: number): string {
+  const errors = Object.entries(main.errors)
+    .map(([k, c]) => `${k}×${c}`)
+    .join(", ");
+  return `${ok ? "yes" : "**no**"}${errors ? `; errors: ${errors}` : ""}${main.exhausted ? "; pool ran out" : ""}${otherCpuPercent > OTHER_LOAD_WARN_PERCENT ? "; **machine busy with other work**" : ""}`;
+}
+
+function runHeader(r: Report): string[] {
+  return [`Command: \`${r.command}\`  `, `Machine: ${machineLine(r.machine)}  `];
+}
+
+function runtimeText(n: { nodeRuntime: "built" | "source" }): string {
+  return n.nodeRuntime === "built" ? "built CLI (`packages/cli/bin/tally.js start`)" : "TypeScript sources via tsx";
+}
+
+function loadText(o: Options): string {
+  return `load ${o.durationSec} s per row after ${o.warmupSec} s warm-up; notarize txs pre-signed before the timed phase`;
+}
+
+function seriesLines(rows: ReadonlyArray<{ label: string; main: PhaseStats }>): string[] {
+  return [
+    "Committed tx/s over each timed phase, in 8 equal windows (the last one includes the drain):",
+    "",
+    ...rows.map((x) => `- ${x.label}: ${x.main.series.map((v) => fmt(v, 0)).join(" → ")}`),
+  ];
+}
+
 function nodeMarkdown(r: Report): string {
   const n = r.node;
   if (n === undefined) return "";
   const rows = n.results.map((x) => {
-    const v = x.verification;
-    const errors = Object.entries(x.main.errors)
-      .map(([k, c]) => `${k}×${c}`)
-      .join(", ");
     return [
       x.label,
       `**${fmt(x.main.txPerSec)}**`,
@@ -215,7 +276,7 @@ function nodeMarkdown(r: Report): string {
       `${fmt(x.blocks, 0)} × ${fmt(x.avgTxsPerBlock, 0)}`,
       `${fmt(x.executeMsPerBlock)} / ${fmt(x.persistMsPerBlock)}`,
       `${fmt(x.benchCpuPercent)}% / ${fmt(x.otherCpuPercent)}%`,
-      `${v.ok ? "yes" : "**no**"}${errors ? `; errors: ${errors}` : ""}${x.main.exhausted ? "; pool ran out" : ""}${x.otherCpuPercent > OTHER_LOAD_WARN_PERCENT ? "; **machine busy with other work**" : ""}`,
+      verifiedCell(x.verification.ok, x.main, x.otherCpuPercent),
     ].join(" | ");
   });
   const best = n.results.reduce<(typeof n.results)[number] | undefined>(
@@ -223,9 +284,8 @@ function nodeMarkdown(r: Report): string {
     undefined,
   );
   const lines = [
-    `Command: \`${r.command}\`  `,
-    `Machine: ${machineLine(r.machine)}  `,
-    `Node: ${n.nodeRuntime === "built" ? "built CLI (`packages/cli/bin/tally.js start`)" : "TypeScript sources via tsx"}, separate process, verifyWorkers ${n.verifyWorkers}; load ${r.options.durationSec} s per row after ${r.options.warmupSec} s warm-up; notarize txs pre-signed before the timed phase.`,
+    ...runHeader(r),
+    `Node: ${runtimeText(n)}, separate process, verifyWorkers ${n.verifyWorkers}; ${loadText(r.options)}.`,
     "",
     "| load (`wait: true`) | committed tx/s | p50 ms | p99 ms | node CPU | node CPU µs per tx (all / main thread) | node RSS MiB (peak sampled / VmHWM / peak anon) | blocks × txs | execute / persist ms per block | load-gen / other CPU | chain verified |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -242,18 +302,124 @@ function nodeMarkdown(r: Report): string {
       `CPU ceilings implied by the best row: the main thread alone allows at most ${fmt(1e6 / best.mainThreadUsPerTx)} tx/s (1 s / ${fmt(best.mainThreadUsPerTx)} µs); node plus load generator on ${r.machine.cores} cores at most ${fmt((r.machine.cores * 1e6) / (best.nodeCpuUsPerTx + best.benchCpuUsPerTx))} tx/s (${r.machine.cores} × 1 s / ${fmt(best.nodeCpuUsPerTx + best.benchCpuUsPerTx)} µs).`,
     );
   }
-  lines.push(
-    "",
-    "Committed tx/s over each timed phase, in 8 equal windows (the last one includes the drain):",
-    "",
-    ...n.results.map((x) => `- ${x.label}: ${x.main.series.map((v) => fmt(v, 0)).join(" → ")}`),
-  );
+  lines.push("", ...seriesLines(n.results));
   for (const x of n.results) {
     for (const p of x.profiles ?? []) {
       if (p.busyPercent < 1) continue;
       lines.push("", `**${x.label}**: ${profileMarkdown(p, p.thread === "main" ? 20 : 8)}`);
     }
   }
+  return lines.join("\n");
+}
+
+/** The issue's target for a 4-validator ed25519 network, and other projects' published figures (not measured here). */
+const NETWORK_TARGET_TX_PER_SEC = 2_500;
+const REFERENCE_FIGURES =
+  "Hyperledger Besu ~1,900 tx/s (4 QBFT validators, 4–32 cores) and FISCO BCOS 2.x ~2,900 tx/s: those projects' published figures, on their own hardware and setups, not measured here";
+const PACED_P50_TARGET_MS = 1000;
+
+function perNode(values: readonly number[], unit = ""): string {
+  return values.map((v) => `${fmt(v)}${unit}`).join(" / ");
+}
+
+/** Cells shared by the closed-loop and paced tables: per-node CPU and RSS, blocks, CPU of others, verification. */
+function usageCells(x: NetworkLoadResult): string[] {
+  return [
+    `${perNode(
+      x.nodes.map((u) => u.cpuPercent),
+      "%",
+    )} (${fmt(x.nodeCpuPercent)}%)`,
+    fmt(x.nodeCpuUsPerTx),
+    perNode(x.nodes.map((u) => u.peakRssMiB)),
+    `${fmt(x.blocks, 0)} × ${fmt(x.avgTxsPerBlock, 0)}`,
+    `${fmt(x.benchCpuPercent)}% / ${fmt(x.otherCpuPercent)}%`,
+    verifiedCell(x.verification.ok, x.main, x.otherCpuPercent),
+  ];
+}
+
+/** The usage columns' headers; the CPU column says that all nodes share the machine's cores. */
+function usageHeader(cores: number): string {
+  return `node CPU, each node (all; the nodes share ${cores} cores = ${cores * 100}%) | node CPU µs per tx (all nodes) | node RSS MiB, peak sampled, each node | blocks × txs | load-gen / other CPU | chain verified |`;
+}
+
+function networkTable(n: NetworkRunSummary, cores: number): string[] {
+  const rows = n.results.map((x) =>
+    [
+      x.label,
+      `**${fmt(x.blockTxPerSec)}**`,
+      fmt(x.main.txPerSec),
+      fmt(x.main.p50Ms),
+      fmt(x.main.p99Ms),
+      (x.blockTxPerSec / n.verifyOnlyPerSec).toFixed(2),
+      ...usageCells(x),
+    ].join(" | "),
+  );
+  return [
+    `| closed loop (\`wait: true\`) | committed tx/s (in blocks) | acknowledged tx/s | p50 ms | p99 ms | × verify-only rate | ${usageHeader(cores)}`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...rows.map((row) => `| ${row} |`),
+  ];
+}
+
+function pacedTable(p: PacedResult, cores: number): string[] {
+  const row = [
+    `${p.batchSize} txs every ${fmt(p.intervalMs)} ms, ${p.accounts} accounts`,
+    fmt(p.offeredPerSec, 0),
+    `**${fmt(p.blockTxPerSec)}**`,
+    `**${fmt(p.main.p50Ms)}**`,
+    fmt(p.main.p99Ms),
+    fmt(p.main.maxMs),
+    p.main.p50Ms <= PACED_P50_TARGET_MS ? "met" : "**not met**",
+    ...usageCells(p),
+  ].join(" | ");
+  return [
+    `| paced, open loop (\`wait: true\`) | offered tx/s | committed tx/s (in blocks) | p50 ms | p99 ms | max ms | p50 ≤ 1 s | ${usageHeader(cores)}`,
+    "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
+    `| ${row} |`,
+  ];
+}
+
+function targetLine(r: Report, best: NetworkLoadResult | undefined): string {
+  const n = r.network as NetworkRunSummary;
+  const target = `Target (ed25519, 4 validators): ≥ ${fmt(NETWORK_TARGET_TX_PER_SEC, 0)} committed tx/s`;
+  if (n.suite !== "ed25519" || n.nodes !== 4 || best === undefined) return `${target} (not this run's configuration).`;
+  const verdict = best.blockTxPerSec >= NETWORK_TARGET_TX_PER_SEC ? "reached" : "**not reached**";
+  return `${target}: ${verdict}, best ${fmt(best.blockTxPerSec)} tx/s (${best.label}), on ${r.machine.cores} cores shared by all ${n.nodes} nodes.`;
+}
+
+function networkMarkdown(r: Report): string {
+  const n = r.network;
+  if (n === undefined) return "";
+  const all = [...n.results, ...(n.paced === undefined ? [] : [n.paced])];
+  const best = n.results.reduce<NetworkLoadResult | undefined>(
+    (b, x) => (b === undefined || x.blockTxPerSec > b.blockTxPerSec ? x : b),
+    undefined,
+  );
+  const consensus = Object.entries(all[0]?.consensus ?? {})
+    .map(([k, v]) => `${k} ${fmt(v, 0)}`)
+    .join(", ");
+  const lines = [
+    ...runHeader(r),
+    `Network: ${n.nodes} validators, each its own process, ${runtimeText(n)}, verifyWorkers ${n.verifyWorkers}. **All ${n.nodes} nodes and the load generator share this machine's ${r.machine.cores} cores**, and every node checks every signature and executes every block, so these are not the figures of ${n.nodes} machines.  `,
+    `Consensus settings as \`tally init\` writes them: ${consensus}.  `,
+    `Clients round-robin over the nodes' APIs, each keeping to one node; ${loadText(r.options)}; each row on a fresh network.`,
+    "",
+    ...networkTable(n, r.machine.cores),
+    "",
+    `Single-core verify-only rate (${n.suite} verify of tx sign bytes, this machine): ${fmt(n.verifyOnlyPerSec)}/s.  `,
+    `${targetLine(r, best)}  `,
+    `For comparison: ${REFERENCE_FIGURES}.`,
+  ];
+  if (n.paced !== undefined) lines.push("", ...pacedTable(n.paced, r.machine.cores));
+  lines.push(
+    "",
+    `Blocks committed in a round above 0 (a timed-out first round), whole run: ${all.map((x) => `${x.label} ${x.verification.laterRounds}`).join("; ")}.`,
+  );
+  const logs = all.flatMap((x) =>
+    x.nodes.filter((u) => u.logProblems > 0).map((u) => `- ${x.label}, ${u.name}: ${u.logProblems} (${u.logTop.join("; ")})`),
+  );
+  if (logs.length > 0) lines.push("", "Warnings and errors in the node logs:", "", ...logs);
+  lines.push("", ...seriesLines(all));
   return lines.join("\n");
 }
 
@@ -271,11 +437,15 @@ function replaceSection(text: string, id: string, body: string): string {
 
 function writeDocs(r: Report): void {
   let text = existsSync(DOCS) ? readFileSync(DOCS, "utf8") : "# Benchmarks\n\nWritten by `npm run bench -- --write-docs`.\n";
-  const { suite, docsSection } = r.options;
+  const { suite, docsSection, nodeDocsSection, nodes } = r.options;
   const title = docsSection === suite ? suite : docsSection;
   if (r.micro !== undefined)
     text = replaceSection(text, `${docsSection}:micro`, `### Microbenchmarks (${title} run)\n\n${microMarkdown(r)}`);
-  if (r.node !== undefined) text = replaceSection(text, `${docsSection}:node`, `### Single node, ${title}\n\n${nodeMarkdown(r)}`);
+  if (r.node !== undefined) text = replaceSection(text, `${nodeDocsSection}:node`, `### Single node, ${title}\n\n${nodeMarkdown(r)}`);
+  if (r.network !== undefined) {
+    const name = nodeDocsSection === `${suite}-${nodes}-nodes` ? suite : nodeDocsSection;
+    text = replaceSection(text, `${nodeDocsSection}:node`, `### ${nodes} validators, ${name}\n\n${networkMarkdown(r)}`);
+  }
   writeFileSync(DOCS, text.endsWith("\n") ? text : `${text}\n`);
   progress(`wrote ${relative(REPO, DOCS)}`);
 }
@@ -306,6 +476,7 @@ async function main(): Promise<void> {
 
   let micro: MicroResult[] | undefined;
   let node: NodeRunSummary | undefined;
+  let network: NetworkRunSummary | undefined;
   let otherLoadMicroPercent: number | undefined;
   if (options.only !== "node") {
     if (options.waitQuietSec > 0) await waitQuiet(options.waitQuietSec);
@@ -321,7 +492,7 @@ async function main(): Promise<void> {
     otherLoadMicroPercent = load.percent((performance.now() - t0) / 1000);
   }
   if (options.only !== "micro") {
-    node = await runNode({
+    const nodeOptions = {
       suite: options.suite,
       durationSec: options.durationSec,
       warmupSec: options.warmupSec,
@@ -333,7 +504,9 @@ async function main(): Promise<void> {
       resultsDir,
       verifySeconds: options.quick ? 0.3 : 2,
       waitQuietSec: options.waitQuietSec,
-    });
+    };
+    if (options.nodes === 1) node = await runNode(nodeOptions);
+    else network = await runNetwork({ ...nodeOptions, nodes: options.nodes, pacedRate: options.pacedRate });
   }
   const report: Report = {
     command,
@@ -343,6 +516,7 @@ async function main(): Promise<void> {
     options,
     ...(micro ? { micro } : {}),
     ...(node ? { node } : {}),
+    ...(network ? { network } : {}),
   };
   const json = `${JSON.stringify(report, null, 2)}\n`;
   writeFileSync(join(resultsDir, "latest.json"), json);
@@ -352,9 +526,11 @@ async function main(): Promise<void> {
   const out = [`## Results: ${options.suite}`, ""];
   if (micro !== undefined) out.push("### Microbenchmarks", "", microMarkdown(report), "");
   if (node !== undefined) out.push("### Single node", "", nodeMarkdown(report), "");
+  if (network !== undefined) out.push(`### ${network.nodes} validators`, "", networkMarkdown(report), "");
   console.log(`\n${out.join("\n")}`);
   if (options.writeDocs) writeDocs(report);
-  const failed = node?.results.some((x) => !x.verification.ok) ?? false;
+  const verified = [...(node?.results ?? []), ...(network?.results ?? []), ...(network?.paced ? [network.paced] : [])];
+  const failed = verified.some((x) => !x.verification.ok);
   if (failed) {
     progress("chain verification failed for at least one configuration (see the table)");
     process.exitCode = 1;
@@ -370,7 +546,7 @@ function cleanUp(): void {
 process.on("exit", cleanUp);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    progress(`${signal}: stopping the node and exiting`);
+    progress(`${signal}: stopping the node(s) and exiting`);
     cleanUp();
     process.exit(130);
   });

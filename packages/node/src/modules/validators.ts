@@ -122,13 +122,35 @@ function corrupt(what: string): never {
   throw new AssertionFailure(`validators module state: ${what}`);
 }
 
+/** Stored validator lists already checked, per suite, by their canonical encoding (see `setFromValue`). */
+const checkedSets = new WeakMap<CryptoSuite, Map<string, ValidatorSet>>();
+const CHECKED_SETS_MAX = 32;
+
+/**
+ * Consensus, sync and the API ask for set(h) several times per block, and building a set checks every
+ * public key (for ed25519 a point decompression: most of a node's CPU under load when done each time).
+ * A stored list's set never changes, so it is built once per distinct list and shared; the cache is
+ * keyed by the list's bytes, not by height, so it cannot go stale.
+ */
 function setFromValue(suite: CryptoSuite, value: Value): ValidatorSet {
+  let sets = checkedSets.get(suite);
+  if (sets === undefined) {
+    sets = new Map();
+    checkedSets.set(suite, sets);
+  }
+  const id = toHex(encode(value));
+  const known = sets.get(id);
+  if (known !== undefined) return known;
+  let set: ValidatorSet;
   try {
-    return makeValidatorSet(suite, validatorsFromValue(value));
+    set = makeValidatorSet(suite, validatorsFromValue(value));
   } catch (err) {
     if (err instanceof TallyError) corrupt(`stored validator list is invalid: ${err.message}`);
     throw err;
   }
+  if (sets.size >= CHECKED_SETS_MAX) sets.delete(sets.keys().next().value as string);
+  sets.set(id, set);
+  return set;
 }
 
 function readList(get: StateGet, key: Uint8Array, what: string): Value {

@@ -206,8 +206,11 @@ export class P2PNode {
     }
     const next = new Map<string, P2PMember>();
     for (const member of members) {
-      this.options.suite.checkPublicKey(member.publicKey);
-      next.set(toHex(member.publicKey), member);
+      const hex = toHex(member.publicKey);
+      // Checking a key is costly (a point decompression for ed25519) and the node passes the whole
+      // list after every block: only keys new to the set are checked.
+      if (!this.members.has(hex) && hex !== this.publicKeyHex) this.options.suite.checkPublicKey(member.publicKey);
+      next.set(hex, member);
     }
     this.selfDialable = next.get(this.publicKeyHex)?.address !== undefined;
     next.delete(this.publicKeyHex);
