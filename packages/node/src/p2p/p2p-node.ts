@@ -214,12 +214,20 @@ export class P2PNode {
     }
     this.selfDialable = next.get(this.publicKeyHex)?.address !== undefined;
     next.delete(this.publicKeyHex);
+    const removedLinks: string[] = [];
     for (const [hex, m] of this.members) {
       if (next.has(hex)) continue;
       this.members.delete(hex);
       this.clearDialTimer(m);
       m.dialing?.close("removed");
+      if (m.link !== null) removedLinks.push(hex);
       m.link?.close("removed");
+    }
+    if (removedLinks.length > 0) {
+      // The close of a removed member's link finds no member and reports nothing: report it here, so
+      // that no subscriber goes on addressing a key `send` no longer accepts.
+      this.metrics.peers.set(this.peers().length);
+      for (const hex of removedLinks) for (const handler of [...this.peerHandlers]) handler(hex, false);
     }
     for (const [hex, member] of next) {
       const existing = this.members.get(hex);

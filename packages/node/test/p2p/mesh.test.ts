@@ -172,6 +172,24 @@ describe("p2p dialing", () => {
     assert.deepEqual(b.node.peers(), [a.hex]);
   });
 
+  it("a linked member removed from the set is reported down and leaves the peer count", LIMIT, async () => {
+    const keys = sortedKeys(getSuite("ed25519"), ["rm-a", "rm-b", "rm-c"]);
+    const nodes = await Promise.all(keys.map((key, i) => h.node({ key, seed: i + 1 })));
+    await h.connectAll(nodes);
+    const [a, b, c] = nodes;
+    assert.ok(a !== undefined && b !== undefined && c !== undefined);
+    const events: string[] = [];
+    a.node.onPeer((peer, up) => events.push(`${peer}:${up}`));
+    a.node.setMembers([a, b].map((n) => ({ publicKey: n.key.publicKey, address: n.address() })));
+    assert.deepEqual(events, [`${c.hex}:false`]);
+    assert.deepEqual(a.node.peers(), [b.hex]);
+    assert.equal(await metricValue(a.node.metrics.peers), 1);
+    assert.throws(
+      () => a.node.send(c.hex, 1),
+      (err) => isTallyError(err) && err.code === "NOT_FOUND",
+    );
+  });
+
   it("send refuses unknown keys and after stop; counts sends to members without a link", LIMIT, async () => {
     const [aKey, bKey] = sortedKeys(getSuite("ed25519"), ["send-a", "send-b"]);
     assert.ok(aKey !== undefined && bKey !== undefined);
