@@ -872,13 +872,17 @@ export class ConsensusService {
   private onBlocks(peer: string, entries: ReadonlyArray<{ block: Uint8Array; commit: Uint8Array }>): void {
     const request = this.sync;
     if (request === null || request.peer !== peer) return; // unsolicited or late: ignored
+    const decoded = entries.map(openSyncedBlock);
+    // A reply starts at the height asked for: one that does not answers an earlier request to this
+    // peer (it timed out, and the peer was asked again later) and is ignored like any late reply.
+    const first = decoded[0];
+    if (first !== undefined && first.block.header.height !== request.from) return;
     request.timer.cancel();
-    if (entries.length === 0) {
+    if (first === undefined) {
       this.sync = null;
       this.syncPeerFailed(peer, "empty");
       return;
     }
-    const decoded = entries.map(openSyncedBlock);
     this.enqueue(async () => {
       for (const { block, commit } of decoded) {
         if (!this.running) return;
