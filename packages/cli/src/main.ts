@@ -6,6 +6,7 @@ import * as evidence from "./commands/evidence.js";
 import { initNetwork, MAX_OBSERVERS, MAX_VALIDATORS } from "./commands/init.js";
 import { newKey } from "./commands/keys.js";
 import { closeOnSignal, runDevnet, startNode, stopRequested } from "./commands/node.js";
+import * as token from "./commands/token.js";
 import { CommandFailure, DEFAULT_API_PORT, DEFAULT_P2P_PORT, DEFAULT_RPC, printJson } from "./io.js";
 
 const VERSION = "0.1.0";
@@ -166,6 +167,69 @@ export function buildProgram(): Command {
     .option("--after <cursor>", "continue after this cursor (`next` of the previous page)")
     .addOption(rpcOption())
     .action(async (o: { submitter: string; limit?: string; after?: string; rpc: string }) => evidence.list(o));
+
+  const tk = program.command("token").description("tokens: create, mint, burn, transfer, freeze, balances");
+  const keyOption = () => new Option("--key <file>", "key file of the signing account").makeOptionMandatory();
+  const symbolOption = () => new Option("--symbol <symbol>", "token symbol, e.g. USD").makeOptionMandatory();
+  tk.command("create")
+    .description("create a token (needs the issuer role); you become its issuer")
+    .addOption(keyOption())
+    .addOption(symbolOption())
+    .requiredOption("--name <text>", "token name (at most 64 characters)")
+    .requiredOption("--decimals <n>", "display decimals, 0 to 18")
+    .option("--max-supply <amount>", "maximum supply in base units (default: no cap)")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; symbol: string; name: string; decimals: string; maxSupply?: string; rpc: string }) => token.create(o));
+  tk.command("mint")
+    .description("mint base units to a registered account (the token's issuer only)")
+    .addOption(keyOption())
+    .addOption(symbolOption())
+    .requiredOption("--to <address>", "recipient address")
+    .requiredOption("--amount <amount>", "base units, a decimal integer")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; symbol: string; to: string; amount: string; rpc: string }) => token.mint(o));
+  tk.command("burn")
+    .description("destroy base units of your own balance")
+    .addOption(keyOption())
+    .addOption(symbolOption())
+    .requiredOption("--amount <amount>", "base units, a decimal integer")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; symbol: string; amount: string; rpc: string }) => token.burn(o));
+  tk.command("transfer")
+    .description("send base units to another registered account")
+    .addOption(keyOption())
+    .addOption(symbolOption())
+    .requiredOption("--to <address>", "recipient address")
+    .requiredOption("--amount <amount>", "base units, a decimal integer")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; symbol: string; to: string; amount: string; rpc: string }) => token.transfer(o));
+  for (const [name, description] of [
+    ["freeze", "freeze an account for a token: it can no longer send or burn (issuer or regulator)"],
+    ["unfreeze", "lift a freeze (issuer or regulator)"],
+  ] as const) {
+    tk.command(name)
+      .description(description)
+      .addOption(keyOption())
+      .addOption(symbolOption())
+      .requiredOption("--account <address>", "the account")
+      .addOption(rpcOption())
+      .action(async (o: { key: string; symbol: string; account: string; rpc: string }) =>
+        name === "freeze" ? token.freeze(o) : token.unfreeze(o),
+      );
+  }
+  tk.command("balance")
+    .description("balance of --address or of --key's account, read with its state proof checked")
+    .addOption(symbolOption())
+    .option("--address <address>", "account address")
+    .option("--key <file>", "key file of the account (instead of --address)")
+    .option("--height <n>", "at this height (default: latest)")
+    .addOption(rpcOption())
+    .action(async (o: { symbol: string; address?: string; key?: string; height?: string; rpc: string }) => token.balance(o));
+  tk.command("info")
+    .description("the token record: issuer, name, decimals, maxSupply, supply")
+    .addOption(symbolOption())
+    .addOption(rpcOption())
+    .action(async (o: { symbol: string; rpc: string }) => token.info(o));
 
   const accounts = program.command("accounts").description("organisations and accounts");
   accounts

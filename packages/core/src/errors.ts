@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   EVIDENCE_EXISTS: "this digest is already notarised",
   ACCOUNT_EXISTS: "account already registered",
   NO_SUCH_ORG: "organisation does not exist",
+  NO_SUCH_ACCOUNT: "account is not registered",
+  TOKEN_EXISTS: "a token with this symbol already exists",
+  NO_SUCH_TOKEN: "no token with this symbol",
+  SUPPLY_EXCEEDED: "minting would exceed the token's maximum supply",
+  INSUFFICIENT_BALANCE: "amount exceeds the account's balance",
+  ACCOUNT_FROZEN: "the account is frozen for this token",
   // lookups
   NOT_FOUND: "no such record",
   // proofs and receipts

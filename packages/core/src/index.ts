@@ -14,6 +14,7 @@ export * from "./receipt.js";
 export * from "./result.js";
 export * from "./smt.js";
 export * from "./state-keys.js";
+export * from "./tokens.js";
 export * from "./tx.js";
 export * from "./validators.js";
 export * from "./valset-proof.js";

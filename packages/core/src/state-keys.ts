@@ -36,3 +36,18 @@ export function evidenceBySubmitterKey(address: string, height: number, txIndex:
   view.setUint32(8, txIndex);
   return concatBytes(evidenceBySubmitterPrefix(address), pos);
 }
+
+/** tokens/t/<symbol> -> token record (spec/modules/tokens.md) */
+export function tokenKey(symbol: string): Uint8Array {
+  return moduleKey("tokens", utf8(`t/${symbol}`));
+}
+
+/** tokens/b/<symbol>/<address hex> -> balance (absent = 0) */
+export function tokenBalanceKey(symbol: string, address: string): Uint8Array {
+  return moduleKey("tokens", utf8(`b/${symbol}/${address}`));
+}
+
+/** tokens/f/<symbol>/<address hex> -> frozen flag (absent = not frozen) */
+export function tokenFrozenKey(symbol: string, address: string): Uint8Array {
+  return moduleKey("tokens", utf8(`f/${symbol}/${address}`));
+}

@@ -84,7 +84,7 @@ for (const suiteId of SUITES) {
       assert.equal(status.json.latestHash, net.genesis.hashHex);
       assert.equal(status.json.latestTimeMs, net.doc.genesisTimeMs);
       assert.equal(status.json.validators, 1);
-      assert.deepEqual(status.json.modules, ["accounts", "evidence", "validators"]);
+      assert.deepEqual(status.json.modules, ["accounts", "evidence", "validators", "tokens"]);
       assert.deepEqual((await get(url, "/v1/genesis")).json, net.doc);
       assert.deepEqual((await get(url, "/health")).json, { ok: true });
       const latest = await get(url, "/v1/blocks/latest");

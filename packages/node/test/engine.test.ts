@@ -1,45 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  AssertionFailure,
-  accountKey,
-  evidenceRecordKey,
-  type SmtNodeReader,
-  type SmtRoot,
-  TallyError,
-  type TxEnvelope,
-  toHex,
-  utf8,
-} from "@tally/core";
+import { AssertionFailure, accountKey, evidenceRecordKey, TallyError, type TxEnvelope, toHex, utf8 } from "@tally/core";
 import { type BlockOutput, ExecutionEngine } from "../src/execution/engine.js";
 import { defineMethod, type Module } from "../src/execution/module.js";
 import { s } from "../src/execution/schema.js";
 import { decodeAccount } from "../src/modules/accounts.js";
 import { BUILTIN_MODULES } from "../src/modules/index.js";
-import { digestOf, envelope, makeNet, notarize, outsider, SUITES, sign, type TestNet } from "./helpers.js";
-
-/** Committed state and tree nodes in memory, as the engine sees them through its readers. */
-class MemoryState implements SmtNodeReader {
-  readonly values = new Map<string, Uint8Array>();
-  readonly nodes = new Map<string, Uint8Array>();
-  root!: SmtRoot;
-  height = 0;
-
-  read = (key: Uint8Array): Uint8Array | null => this.values.get(toHex(key)) ?? null;
-
-  getNode(ref: Uint8Array): Uint8Array | undefined {
-    return this.nodes.get(toHex(ref));
-  }
-
-  apply(out: Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes">): void {
-    for (const w of out.stateWrites) {
-      if (w.value === null) this.values.delete(toHex(w.key));
-      else this.values.set(toHex(w.key), w.value);
-    }
-    for (const [ref, record] of out.smtNodes) this.nodes.set(toHex(ref), record);
-    this.root = out.stateRoot;
-  }
-}
+import { digestOf, envelope, MemoryState, makeNet, notarize, outsider, SUITES, sign, type TestNet } from "./helpers.js";
 
 const one = new Uint8Array([1]);
 const keyArgs = s.object({ key: s.bytes() });

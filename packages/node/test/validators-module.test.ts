@@ -8,11 +8,8 @@ import {
   LIMITS,
   loadGenesis,
   type SignedVote,
-  type SmtNodeReader,
-  type SmtRoot,
   type TxEnvelope,
   toHex,
-  utf8,
   type ValidatorSet,
   type Value,
   voteSignBytes,
@@ -33,46 +30,7 @@ import {
   validatorSetChanges,
   validatorsModule,
 } from "../src/modules/validators.js";
-import { envelope, makeNet, openChain, SUITES, sign, type TestAccount, type TestNet, tempDir, testKey } from "./helpers.js";
-
-/** Committed state in memory, with the ordered scan the chain's store offers. */
-class MemoryState implements SmtNodeReader {
-  readonly values = new Map<string, Uint8Array>();
-  readonly nodes = new Map<string, Uint8Array>();
-  root!: SmtRoot;
-  height = 0;
-
-  read = (key: Uint8Array): Uint8Array | null => this.values.get(toHex(key)) ?? null;
-
-  scan = (prefix: Uint8Array, limit: number, after?: Uint8Array): Array<[Uint8Array, Uint8Array]> => {
-    const p = toHex(prefix);
-    const a = after === undefined ? undefined : toHex(after);
-    return [...this.values.entries()]
-      .filter(([k]) => k.startsWith(p) && (a === undefined || k > a))
-      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-      .slice(0, limit)
-      .map(([k, v]) => [Uint8Array.from(Buffer.from(k, "hex")), v]);
-  };
-
-  getNode(ref: Uint8Array): Uint8Array | undefined {
-    return this.nodes.get(toHex(ref));
-  }
-
-  apply(out: Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes">): void {
-    for (const w of out.stateWrites) {
-      if (w.value === null) this.values.delete(toHex(w.key));
-      else this.values.set(toHex(w.key), w.value);
-    }
-    for (const [ref, record] of out.smtNodes) this.nodes.set(toHex(ref), record);
-    this.root = out.stateRoot;
-  }
-
-  /** The validators module's keys and values, as hex: what a refused call must leave untouched. */
-  moduleState(): Map<string, string> {
-    const prefix = toHex(utf8(`${VALIDATORS_MODULE}/`));
-    return new Map([...this.values].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k, toHex(v)]));
-  }
-}
+import { envelope, MemoryState, makeNet, openChain, SUITES, sign, type TestAccount, type TestNet, tempDir, testKey } from "./helpers.js";
 
 /** `net` with another genesis validator list (keys by label, powers). */
 function withValidators(net: TestNet, validators: ReadonlyArray<{ key: KeyPair; power: number }>): TestNet {
@@ -221,13 +179,13 @@ for (const suiteId of SUITES) {
     test("changes that cancel out within a block leave no epoch", () => {
       const { tx, run, setAt, scheduled, state } = setup(net);
       run([tx(admin, "set", { publicKey: hex(x), power: 2 })]); // epoch from 3
-      const before = state.moduleState();
+      const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
       const out = run([tx(admin, "set", { publicKey: hex(y), power: 1 }), tx(admin, "set", { publicKey: hex(y), power: 0 })]);
       assert.deepEqual(
         out.results.map((r) => r.status),
         ["ok", "ok"],
       );
-      assert.deepEqual(state.moduleState(), before);
+      assert.deepEqual(state.entriesUnder(`${VALIDATORS_MODULE}/`), before);
       assert.equal(validatorEpochCount(state.read), 2);
       assert.equal(toHex(scheduled().hash), toHex(setAt(3).hash));
       assert.equal(toHex(setAt(4).hash), toHex(setAt(3).hash));
@@ -235,10 +193,10 @@ for (const suiteId of SUITES) {
 
     test("only the chain admin may change the set", () => {
       const { tx, run, state } = setup(net);
-      const before = state.moduleState();
+      const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
       const out = run([tx(alice, "set", { publicKey: hex(x), power: 1 })]);
       assert.equal(out.results[0]?.code, "FORBIDDEN");
-      assert.deepEqual(state.moduleState(), before);
+      assert.deepEqual(state.entriesUnder(`${VALIDATORS_MODULE}/`), before);
     });
 
     test("every refusal has a typed code, leaves the module's state unchanged and is refused at admission too", () => {
@@ -264,11 +222,11 @@ for (const suiteId of SUITES) {
       assert.ok(def?.precheck);
       for (const [name, args, code, variant] of cases) {
         const { tx, run, state } = setup(variant ?? net, (variant ?? net).genesis);
-        const before = state.moduleState();
+        const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
         const out = run([tx(admin, "set", args)]);
         assert.equal(out.results[0]?.code, code, name);
         assert.deepEqual(out.results[0]?.events, [], name);
-        assert.deepEqual(state.moduleState(), before, name);
+        assert.deepEqual(state.entriesUnder(`${VALIDATORS_MODULE}/`), before, name);
         let admission = "none";
         try {
           def.precheck({ suite: net.suite, caller: admin.address, get: state.read }, def.args.parse(args, ""));
@@ -327,7 +285,7 @@ for (const suiteId of SUITES) {
       assert.equal(toHex(record.txHash), toHex(out.included[0]?.hash ?? new Uint8Array()));
 
       // Another pair of conflicting votes for the same validator, height, round and kind is a duplicate.
-      const before = state.moduleState();
+      const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
       const again = equivocation(net, v1, i1, 2, { round: 1, hashes: [null, new Uint8Array(32).fill(9)] });
       const dup = run([tx(bob, "report-equivocation", report(e)), tx(bob, "report-equivocation", report(again))]);
       assert.deepEqual(
@@ -335,7 +293,7 @@ for (const suiteId of SUITES) {
         ["MISBEHAVIOUR_EXISTS", "MISBEHAVIOUR_EXISTS"],
       );
       assert.equal((dup.results[0]!.value as Record<string, Value>).reportedHeight, 3);
-      assert.deepEqual(state.moduleState(), before);
+      assert.deepEqual(state.entriesUnder(`${VALIDATORS_MODULE}/`), before);
       const def = validatorsModule.methods["report-equivocation"];
       assert.throws(
         () => def?.precheck?.({ suite: net.suite, caller: bob.address, get: state.read }, report(e)),
@@ -382,10 +340,10 @@ for (const suiteId of SUITES) {
         ["too large", { evidence: "00".repeat(LIMITS.equivocationBytesMax + 1) }, "BAD_ARGS"],
       ];
       for (const [name, args, code] of cases) {
-        const before = state.moduleState();
+        const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
         const out = run([tx(alice, "report-equivocation", args)]);
         assert.equal(out.results[0]?.code, code, name);
-        assert.deepEqual(state.moduleState(), before, name);
+        assert.deepEqual(state.entriesUnder(`${VALIDATORS_MODULE}/`), before, name);
       }
       // The genuine one still goes through afterwards.
       assert.equal(run([tx(alice, "report-equivocation", report(good))]).results[0]?.status, "ok");

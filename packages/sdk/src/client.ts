@@ -3,6 +3,7 @@
  * A refusal from the node is thrown as a TallyError with the node's code, message and meta.
  */
 import { type ErrorCode, type EvidenceReceiptFile, type GenesisDoc, TallyError, toHex } from "@tally/core";
+import { TokenReads } from "./tokens.js";
 import type {
   AccountView,
   BatchSubmitResult,
@@ -36,11 +37,14 @@ export class TallyClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  /** Proven reads of the tokens module (balances, token records, freezes). */
+  readonly tokens: TokenReads;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 65_000;
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.tokens = new TokenReads(this);
   }
 
   private async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {

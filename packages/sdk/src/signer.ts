@@ -4,6 +4,7 @@
  */
 import { addressOf, type CryptoSuite, getSuite, type KeyPair, signTx, TallyError, type Value } from "@tally/core";
 import type { SubmitOptions, TallyClient } from "./client.js";
+import { TokenCalls } from "./tokens.js";
 import type { SubmitResult } from "./types.js";
 
 export interface SignedTxBytes {
@@ -14,6 +15,8 @@ export interface SignedTxBytes {
 
 export class AccountSigner {
   readonly address: string;
+  /** Calls of the tokens module signed by this account. */
+  readonly tokens: TokenCalls;
   private readonly suite: CryptoSuite;
 
   private constructor(
@@ -24,6 +27,7 @@ export class AccountSigner {
   ) {
     this.suite = getSuite(key.suite);
     this.address = addressOf(this.suite, key.publicKey);
+    this.tokens = new TokenCalls(this);
   }
 
   static async connect(client: TallyClient, key: KeyPair): Promise<AccountSigner> {

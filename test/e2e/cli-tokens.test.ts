@@ -1,0 +1,127 @@
+/**
+ * The token commands from the outside: init a network, start the node as its own process, register
+ * an issuer and a holder with the CLI, then create, mint, transfer, freeze (a refused transfer),
+ * unfreeze, burn, and read balances (proof-checked) and the token record.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+
+for (const suite of ["ed25519", "sm2"] as const) {
+  describe(`CLI token flow (${suite})`, () => {
+    const dir = tempDir(`cli-tokens-${suite}`);
+    const net = join(dir.path, "net");
+    const admin = join(net, "accounts", "admin.json");
+    let node: NodeProcess;
+    let rpc: string;
+
+    before(async () => {
+      const port = await freePort();
+      rpc = `http://127.0.0.1:${port}`;
+      const init = tally(["init", net, "--crypto", suite, "--api-port", String(port)]);
+      assert.equal(init.code, 0, init.stderr);
+      node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
+    });
+
+    after(async () => {
+      assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
+      dir.cleanup();
+    });
+
+    /** Runs tally, expects exit 0 and returns the parsed JSON output. */
+    const json = (args: string[]) => {
+      const r = tally([...args, "--rpc", rpc]);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const newAccount = (name: string, roles: string) => {
+      const keyPath = join(dir.path, `${name}.json`);
+      const created = tally(["keys", "new", "--out", keyPath, "--crypto", suite]);
+      assert.equal(created.code, 0, created.stderr);
+      const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
+      json(["accounts", "register", "--key", admin, "--public-key", publicKey, "--org", "consortium", "--roles", roles]);
+      return { keyPath, address };
+    };
+
+    test("create, mint, transfer, freeze refuses a transfer, unfreeze, burn, balance and info", () => {
+      const issuer = newAccount("issuer", "issuer");
+      const holder = newAccount("holder", "");
+      const big = (10n ** 30n + 1n).toString();
+
+      const notIssuer = tally(["token", "create", "--key", admin, "--symbol", "EUR", "--name", "Euro", "--decimals", "2", "--rpc", rpc]);
+      assert.equal(notIssuer.code, 1);
+      assert.match(notIssuer.stderr, /FORBIDDEN/);
+
+      const created = json(["token", "create", "--key", issuer.keyPath, "--symbol", "EUR", "--name", "Euro", "--decimals", "2"]);
+      assert.equal(created.symbol, "EUR");
+      assert.equal(created.issuer, issuer.address);
+      assert.match(String(created.tx), /^[0-9a-f]{64}$/);
+
+      const minted = json(["token", "mint", "--key", issuer.keyPath, "--symbol", "EUR", "--to", issuer.address, "--amount", big]);
+      assert.deepEqual({ supply: minted.supply, balance: minted.balance }, { supply: big, balance: big });
+      const sent = json(["token", "transfer", "--key", issuer.keyPath, "--symbol", "EUR", "--to", holder.address, "--amount", "500"]);
+      assert.equal(sent.balance, (10n ** 30n - 499n).toString());
+
+      const balance = json(["token", "balance", "--symbol", "EUR", "--address", holder.address]);
+      assert.equal(balance.balance, "500");
+      assert.match(String(balance.stateRoot), /^[0-9a-f]{64}$/);
+      assert.equal(json(["token", "balance", "--symbol", "EUR", "--key", issuer.keyPath]).balance, (10n ** 30n - 499n).toString());
+
+      json(["token", "freeze", "--key", issuer.keyPath, "--symbol", "EUR", "--account", holder.address]);
+      const frozen = tally([
+        "token",
+        "transfer",
+        "--key",
+        holder.keyPath,
+        "--symbol",
+        "EUR",
+        "--to",
+        issuer.address,
+        "--amount",
+        "1",
+        "--rpc",
+        rpc,
+      ]);
+      assert.equal(frozen.code, 1);
+      assert.match(frozen.stderr, /ACCOUNT_FROZEN/);
+      json(["token", "unfreeze", "--key", issuer.keyPath, "--symbol", "EUR", "--account", holder.address]);
+      json(["token", "transfer", "--key", holder.keyPath, "--symbol", "EUR", "--to", issuer.address, "--amount", "100"]);
+
+      const above = tally(["token", "burn", "--key", holder.keyPath, "--symbol", "EUR", "--amount", "401", "--rpc", rpc]);
+      assert.equal(above.code, 1);
+      assert.match(above.stderr, /INSUFFICIENT_BALANCE.*"balance":"400"/);
+      const burned = json(["token", "burn", "--key", holder.keyPath, "--symbol", "EUR", "--amount", "400"]);
+      assert.equal(burned.balance, "0");
+
+      const info = json(["token", "info", "--symbol", "EUR"]);
+      assert.deepEqual(info, {
+        symbol: "EUR",
+        issuer: issuer.address,
+        name: "Euro",
+        decimals: 2,
+        maxSupply: null,
+        supply: (10n ** 30n - 399n).toString(),
+      });
+
+      for (const amount of ["01", "-1", "1.5", "1".repeat(40), "0"]) {
+        const bad = tally([
+          "token",
+          "mint",
+          "--key",
+          issuer.keyPath,
+          "--symbol",
+          "EUR",
+          "--to",
+          holder.address,
+          "--amount",
+          amount,
+          "--rpc",
+          rpc,
+        ]);
+        assert.equal(bad.code, 1, `amount ${amount} accepted`);
+        assert.match(bad.stderr, /--amount/);
+      }
+    });
+  });
+}
