@@ -15,17 +15,18 @@ import {
   type ChainWalk,
   type Client,
   CpuMeter,
+  checkTokens,
   configLabel,
   freshProfileDir,
   generateKeys,
   getJson,
   type LoadConfig,
-  makeClients,
   type NodeRunOptions,
   type PhaseRecord,
   type PhaseStats,
   PhaseTally,
   prepareNodeRun,
+  prepareWorkload,
   presign,
   progressPhase,
   type RequestBody,
@@ -36,6 +37,7 @@ import {
   sampleTxs,
   send,
   stats,
+  type TokenSetup,
   txsPath,
   type Verification,
   walkChain,
@@ -43,6 +45,8 @@ import {
   warmUp,
   withNetwork,
   withSignPool,
+  withTokenCheck,
+  workloadIssuer,
 } from "./node-run.js";
 import { memoryKiB } from "./proc.js";
 import { fmt, progress, sleep } from "./util.js";
@@ -285,9 +289,19 @@ function nodeUsage(net: RunningNetwork, t: Timed): NodeUsage[] {
 }
 
 /** Verifies the network after a run and makes its result row (also progress lines). */
-async function networkResult(net: RunningNetwork, label: string, warm: PhaseRecord, t: Timed): Promise<NetworkLoadResult> {
+async function networkResult(
+  net: RunningNetwork,
+  label: string,
+  warm: PhaseRecord,
+  t: Timed,
+  tokens: TokenSetup | undefined,
+): Promise<NetworkLoadResult> {
   const { main, cpu } = t;
-  const { verification, walk } = await verifyNetwork(net, [...warm.committedHashes, ...main.committedHashes], t.heightAfter);
+  const acked = [...(tokens?.hashes ?? []), ...warm.committedHashes, ...main.committedHashes];
+  const checked = await verifyNetwork(net, acked, t.heightAfter);
+  const { walk } = checked;
+  const verification =
+    tokens === undefined ? checked.verification : withTokenCheck(checked.verification, await checkTokens(net.init.apiUrls, tokens));
   progress(`node [${label}]: verification ${verification.ok ? "ok" : "FAILED"}: ${verification.note}`);
   if (!verification.ok) net.keep = true;
   const blocks = t.heightAfter - t.heightBefore;
@@ -322,7 +336,14 @@ function networkSpec(options: NetworkRunOptions, label: string, clients: number,
   const keys = generateKeys(options.suite, clients);
   // With --profile every node runs under --cpu-prof; their profiles land in one directory per row.
   const profileDir = options.profile ? freshProfileDir(options, config, `${options.nodes}-nodes`) : undefined;
-  return { label, validators: options.nodes, keys, socketsPerNode: Math.ceil(clients / options.nodes) + 2, profileDir };
+  return {
+    label,
+    validators: options.nodes,
+    keys,
+    socketsPerNode: Math.ceil(clients / options.nodes) + 2,
+    profileDir,
+    issuer: workloadIssuer(options),
+  };
 }
 
 /** One closed-loop configuration on a fresh network. */
@@ -330,11 +351,11 @@ async function runNetworkConfig(options: NetworkRunOptions, config: LoadConfig, 
   const spec = networkSpec(options, `${configLabel(config)}, ${options.nodes} nodes`, config.clients, config);
   return withNetwork(options, spec, async (net) => {
     await waitAdvancing(net, spec.label);
-    const clients = makeClients(spec.keys);
+    const { clients, tokens } = await prepareWorkload(options, net, spec.keys, spec.label);
     const { warm } = await warmUp(options, config, spec.label, pool, net, clients);
     const t = await timed(net, () => runPhase(net.agent, net.urls, clients, config, options.durationSec));
     progressPhase(spec.label, t.main);
-    return networkResult(net, spec.label, warm, t);
+    return networkResult(net, spec.label, warm, t, tokens);
   });
 }
 
@@ -382,7 +403,7 @@ async function runPacedNetwork(options: NetworkRunOptions, rate: number, pool: S
   const spec = networkSpec(options, `paced ${fmt(rate, 0)} tx/s, ${options.nodes} nodes`, PACED_ACCOUNTS, config);
   return withNetwork(options, spec, async (net) => {
     await waitAdvancing(net, spec.label);
-    const clients = makeClients(spec.keys);
+    const { clients, tokens } = await prepareWorkload(options, net, spec.keys, spec.label);
     const requests = ((options.warmupSec + options.durationSec) * 1000) / intervalMs;
     const signed = await presign(pool, options.suite, clients, Math.ceil((requests * 1.1) / PACED_ACCOUNTS + 1) * batchSize);
     progress(
@@ -392,7 +413,7 @@ async function runPacedNetwork(options: NetworkRunOptions, rate: number, pool: S
     progress(`node [${spec.label}]: warm-up p50 ${fmt(warm.p50Ms)} ms, p99 ${fmt(warm.p99Ms)} ms; load ${options.durationSec} s`);
     const t = await timed(net, () => runPaced(net, clients, config, intervalMs, options.durationSec));
     progressPhase(spec.label, t.main);
-    const result = await networkResult(net, spec.label, warm, t);
+    const result = await networkResult(net, spec.label, warm, t, tokens);
     return { ...result, offeredPerSec: rate, batchSize, intervalMs, accounts: PACED_ACCOUNTS };
   });
 }

@@ -1,8 +1,9 @@
 /**
  * Single-node load run: a fresh one-validator network in a temp dir, the node as a separate OS process
  * (the built `tally start`, or the TypeScript sources with --source), and a closed-loop load generator
- * here: K client accounts (declared in genesis) submit pre-signed notarize transactions with `wait: true`,
- * one per request or in batches, for a fixed time. The node's CPU and memory come from /proc.
+ * here: K client accounts (declared in genesis) submit pre-signed notarize transactions (or, with the transfer
+ * workload, tokens.transfer transactions after an untimed token setup) with `wait: true`, one per request or
+ * in batches, for a fixed time. The node's CPU and memory come from /proc.
  * The network lifecycle, the load phases and the chain walk here are shared with network-run.ts (--nodes N).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -13,14 +14,33 @@ import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
 import { type InitResult, initNetwork } from "@tally/cli";
-import { type GenesisDoc, getSuite, type KeyPair, loadGenesis, type SuiteId, signTx, toHex, txSignBytes } from "@tally/core";
+import {
+  addressOf,
+  decodeTokenBalance,
+  decodeTokenRecord,
+  fromHex,
+  type GenesisDoc,
+  getSuite,
+  type KeyPair,
+  loadGenesis,
+  type SuiteId,
+  signTx,
+  toHex,
+  tokenBalanceKey,
+  tokenKey,
+  txSignBytes,
+  type Value,
+} from "@tally/core";
 import { BENCH_CHAIN_ID, notarizeBody } from "./micro.js";
 import { clockTicksPerSecond, cpuTicks, memoryKiB, OtherLoad, RssSampler, type ThreadCpu, threadCpuDelta, threadTicks } from "./proc.js";
 import { type ProfileSummary, summariseProfileDir } from "./profile.js";
-import type { SignReply, SignRequest } from "./sign-worker.js";
+import type { SignReply, SignRequest, TransferArgs } from "./sign-worker.js";
 import { fmt, keepTempDir, makeTempDir, measureSync, percentile, progress, REPO, removeTempDir, sleep, withTimeout } from "./util.js";
 
 export type LoadMode = "single" | "batch";
+
+/** What the clients send: evidence.notarize, or tokens.transfer of a token minted to them before the warm-up. */
+export type Workload = "notarize" | "transfer";
 
 export interface LoadConfig {
   readonly mode: LoadMode;
@@ -31,6 +51,7 @@ export interface LoadConfig {
 
 export interface NodeRunOptions {
   readonly suite: SuiteId;
+  readonly workload: Workload;
   readonly durationSec: number;
   readonly warmupSec: number;
   readonly configs: readonly LoadConfig[];
@@ -349,6 +370,8 @@ export interface Client {
   queue: Array<{ hex: string; hash: string }>;
   /** Set when a request failed: the account's later nonces can no longer commit, so it stops. */
   broken: boolean;
+  /** Transfer workload: what each of its transactions transfers (else it notarizes). */
+  readonly transfer?: TransferArgs;
 }
 
 export interface RequestBody {
@@ -356,8 +379,16 @@ export interface RequestBody {
   readonly txs: Array<{ hex: string; hash: string }>;
 }
 
-export function makeClients(keys: readonly KeyPair[]): Client[] {
-  return keys.map((key) => ({ key, privateKeyHex: toHex(key.privateKey), signedUpTo: 0, queue: [], broken: false }));
+/** Clients of `keys`; with `transferTo` (an address per key), clients of the transfer workload. */
+export function makeClients(keys: readonly KeyPair[], transferTo?: readonly string[]): Client[] {
+  return keys.map((key, i) => ({
+    key,
+    privateKeyHex: toHex(key.privateKey),
+    signedUpTo: 0,
+    queue: [],
+    broken: false,
+    ...(transferTo === undefined ? {} : { transfer: { symbol: BENCH_TOKEN, to: transferTo[i] as string, amount: "1" } }),
+  }));
 }
 
 export function buildBodies(client: Client, config: LoadConfig): RequestBody[] {
@@ -385,7 +416,14 @@ export async function presign(
     clients.map(async (c, i) => {
       if (c.broken || perClient <= 0) return;
       const reply = await pool.sign(
-        { suite, chainId: BENCH_CHAIN_ID, privateKeyHex: c.privateKeyHex, startNonce: c.signedUpTo, count: perClient },
+        {
+          suite,
+          chainId: BENCH_CHAIN_ID,
+          privateKeyHex: c.privateKeyHex,
+          startNonce: c.signedUpTo,
+          count: perClient,
+          ...(c.transfer === undefined ? {} : { transfer: c.transfer }),
+        },
         i,
       );
       c.signedUpTo += perClient;
@@ -538,6 +576,148 @@ export function stats(p: PhaseRecord): PhaseStats {
   return rest;
 }
 
+// ---- transfer workload: token setup and balance check --------------------------------------------
+
+/** The transfer workload's token (decimals 0, no maximum supply). */
+export const BENCH_TOKEN = "BENCH";
+/** Units minted to each client: far more than any run transfers (each transfer moves 1). */
+const MINT_PER_CLIENT = 10n ** 15n;
+/** Mint transactions per setup request. */
+const MINT_BATCH = 500;
+
+/** What the token setup did (before the warm-up, not timed). */
+export interface TokenSetup {
+  readonly issuerAddress: string;
+  readonly clientAddresses: readonly string[];
+  /** Units minted in all: the supply, and what the balances of clients and issuer add up to. */
+  readonly minted: bigint;
+  /** Hashes of the setup transactions (create, mints), all committed. */
+  readonly hashes: string[];
+}
+
+/** A fresh issuer key for the transfer workload's genesis; undefined for notarize. */
+export function workloadIssuer(options: NodeRunOptions): KeyPair | undefined {
+  return options.workload === "transfer" ? (generateKeys(options.suite, 1)[0] as KeyPair) : undefined;
+}
+
+async function postJson(net: RunningNetwork, path: string, body: unknown): Promise<HttpReply> {
+  return post(net.agent, net.urls[0] as URL, path, Buffer.from(JSON.stringify(body)));
+}
+
+/**
+ * Transfer workload setup on node 0: the issuer creates BENCH and mints MINT_PER_CLIENT to every client
+ * (batches with `wait: true`, nonces in order); with several nodes, waits until every node has the blocks.
+ */
+async function setupTokens(options: NodeRunOptions, net: RunningNetwork, keys: readonly KeyPair[], label: string): Promise<TokenSetup> {
+  const issuer = net.issuer;
+  if (issuer === undefined) throw new Error("transfer workload without an issuer in the genesis");
+  const t0 = performance.now();
+  const suite = getSuite(options.suite);
+  const issuerAddress = addressOf(suite, issuer.publicKey);
+  const clientAddresses = keys.map((k) => addressOf(suite, k.publicKey));
+  const sign = (nonce: number, method: string, args: Value) =>
+    signTx(suite, issuer, { chainId: BENCH_CHAIN_ID, nonce, module: "tokens", method, args });
+  const hashes: string[] = [];
+  const create = sign(0, "create", { symbol: BENCH_TOKEN, name: "Bench token", decimals: 0 });
+  const created = await postJson(net, "/v1/txs", { tx: toHex(create.bytes), wait: true, timeoutMs: WAIT_TIMEOUT_MS });
+  if (created.status !== 200 || (created.json as { status?: string }).status !== "committed") {
+    throw new Error(`token setup: tokens.create not committed: HTTP ${created.status} ${JSON.stringify(created.json)}`);
+  }
+  hashes.push(create.hash);
+  for (let i = 0; i < clientAddresses.length; i += MINT_BATCH) {
+    const mints = clientAddresses
+      .slice(i, i + MINT_BATCH)
+      .map((to, k) => sign(1 + i + k, "mint", { symbol: BENCH_TOKEN, to, amount: MINT_PER_CLIENT.toString() }));
+    const reply = await postJson(net, "/v1/txs/batch", { txs: mints.map((m) => toHex(m.bytes)), wait: true, timeoutMs: WAIT_TIMEOUT_MS });
+    const results = (reply.json as { results?: Array<{ status?: string; error?: unknown }> }).results;
+    const failed = results?.findIndex((r) => r.status !== "committed") ?? 0;
+    if (reply.status !== 200 || results?.length !== mints.length || failed >= 0) {
+      throw new Error(
+        `token setup: mint ${i + Math.max(0, failed)} not committed: HTTP ${reply.status} ${JSON.stringify(results?.[failed] ?? reply.json)}`,
+      );
+    }
+    hashes.push(...mints.map((m) => m.hash));
+  }
+  if (net.nodes.length > 1) await waitAllAt(net, await chainHeight(net.init.apiUrls[0] as string));
+  const minted = MINT_PER_CLIENT * BigInt(clientAddresses.length);
+  progress(
+    `node [${label}]: token setup: issuer created ${BENCH_TOKEN} and minted ${minted} units to ${clientAddresses.length} clients in ${hashes.length} txs, ${((performance.now() - t0) / 1000).toFixed(1)} s (not timed)`,
+  );
+  return { issuerAddress, clientAddresses, minted, hashes };
+}
+
+/** Waits (bounded, 60 s) until every node of the network has reached `height`. */
+async function waitAllAt(net: RunningNetwork, height: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const heights = await Promise.all(net.init.apiUrls.map((url) => chainHeight(url)));
+    if (Math.min(...heights) >= height) return;
+    if (Date.now() > deadline) throw new Error(`token setup: nodes at heights ${heights.join(", ")}, not all at ${height}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * The clients of the workload: notarize clients, or, for transfer, the token setup and clients that each
+ * transfer 1 unit to the next client (client i to client (i + 1) mod K; a lone client to the issuer).
+ */
+export async function prepareWorkload(
+  options: NodeRunOptions,
+  net: RunningNetwork,
+  keys: readonly KeyPair[],
+  label: string,
+): Promise<{ clients: Client[]; tokens: TokenSetup | undefined }> {
+  if (options.workload === "notarize") return { clients: makeClients(keys), tokens: undefined };
+  const tokens = await setupTokens(options, net, keys, label);
+  const a = tokens.clientAddresses;
+  const to = a.length === 1 ? [tokens.issuerAddress] : a.map((_, i) => a[(i + 1) % a.length] as string);
+  return { clients: makeClients(keys, to), tokens };
+}
+
+async function stateValue(url: string, key: Uint8Array): Promise<Uint8Array | null> {
+  const r = await getJson(`${url}/v1/state/${toHex(key)}`);
+  const value = (r.json as { value?: string | null }).value;
+  if (r.status !== 200 || value === undefined) throw new Error(`GET /v1/state: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+  return value === null ? null : fromHex(value);
+}
+
+/**
+ * After a transfer run, on each node: the token's supply and the balances of the clients and the issuer
+ * (GET /v1/state with the core key builders) each add up to the minted total. Transfers conserve the sum,
+ * so this holds at any height.
+ */
+export async function checkTokens(urls: readonly string[], tokens: TokenSetup): Promise<{ ok: boolean; note: string }> {
+  const holders = [...tokens.clientAddresses, tokens.issuerAddress];
+  const problems: string[] = [];
+  try {
+    for (const [k, url] of urls.entries()) {
+      const record = await stateValue(url, tokenKey(BENCH_TOKEN));
+      const supply = record === null ? null : decodeTokenRecord(record).supply;
+      let sum = 0n;
+      for (let i = 0; i < holders.length; i += 16) {
+        const values = await Promise.all(holders.slice(i, i + 16).map((a) => stateValue(url, tokenBalanceKey(BENCH_TOKEN, a))));
+        for (const v of values) sum += decodeTokenBalance(v);
+      }
+      if (supply !== tokens.minted || sum !== tokens.minted)
+        problems.push(`node${k}: supply ${supply ?? "none"}, balances sum ${sum}, minted ${tokens.minted}`);
+    }
+  } catch (err) {
+    problems.push(`balance check failed: ${(err as Error).message}`);
+  }
+  const ok = problems.length === 0;
+  return {
+    ok,
+    note: ok
+      ? `${BENCH_TOKEN} supply and the ${holders.length} holders' balances sum to the minted ${tokens.minted} on ${urls.length === 1 ? "the node" : `all ${urls.length} nodes`}`
+      : `**token balances do not add up**: ${problems.join("; ")}`,
+  };
+}
+
+/** A verification with the token balance check folded in (not ok if either fails). */
+export function withTokenCheck<V extends Verification>(v: V, check: { ok: boolean; note: string }): V {
+  return { ...v, ok: v.ok && check.ok, note: `${v.note}; ${check.note}` };
+}
+
 // ---- one configuration ---------------------------------------------------------------------------
 
 export function configLabel(c: LoadConfig): string {
@@ -567,7 +747,14 @@ async function networkPorts(validators: number): Promise<NetworkPorts> {
  * A fresh network (`tally init` defaults, consensus timeouts included) whose genesis also declares the client
  * accounts (no registration transactions needed).
  */
-function makeNetwork(dir: string, suite: SuiteId, ports: NetworkPorts, clients: readonly KeyPair[], verifyWorkers: number | undefined) {
+function makeNetwork(
+  dir: string,
+  suite: SuiteId,
+  ports: NetworkPorts,
+  clients: readonly KeyPair[],
+  verifyWorkers: number | undefined,
+  issuer: KeyPair | undefined,
+) {
   const init = initNetwork(dir, {
     validators: ports.validators,
     crypto: suite,
@@ -578,7 +765,12 @@ function makeNetwork(dir: string, suite: SuiteId, ports: NetworkPorts, clients: 
   const doc = JSON.parse(readFileSync(init.genesisPath, "utf8")) as GenesisDoc;
   const withClients: GenesisDoc = {
     ...doc,
-    accounts: [...doc.accounts, ...clients.map((k) => ({ publicKey: toHex(k.publicKey), org: ADMIN_ORG, roles: ["clerk"] }))],
+    accounts: [
+      ...doc.accounts,
+      ...clients.map((k) => ({ publicKey: toHex(k.publicKey), org: ADMIN_ORG, roles: ["clerk"] })),
+      // The transfer workload's token issuer: an extra account with the `issuer` role.
+      ...(issuer === undefined ? [] : [{ publicKey: toHex(issuer.publicKey), org: ADMIN_ORG, roles: ["issuer"] }]),
+    ],
   };
   loadGenesis(withClients);
   for (const path of [init.genesisPath, ...init.nodeDirs.map((d) => join(d, "genesis.json"))])
@@ -618,6 +810,8 @@ export interface RunningNetwork {
   readonly agent: Agent;
   /** Keep the directory (node logs) after the run: --keep, or set when verification failed. */
   keep: boolean;
+  /** Transfer workload: the genesis account with the `issuer` role. */
+  readonly issuer?: KeyPair;
 }
 
 export interface NetworkSpec {
@@ -628,6 +822,8 @@ export interface NetworkSpec {
   /** HTTP sockets per node API (its closed-loop clients and a few more). */
   readonly socketsPerNode: number;
   readonly profileDir?: string | undefined;
+  /** Transfer workload: declare this account in the genesis with the `issuer` role. */
+  readonly issuer?: KeyPair | undefined;
 }
 
 /** Waits for a quiet machine (--wait-quiet), starts a fresh network in a temp dir, runs `run` against it, and always stops it. */
@@ -641,12 +837,21 @@ export async function withNetwork<T>(options: NodeRunOptions, spec: NetworkSpec,
   let net: RunningNetwork | undefined;
   let nodes: NodeProcess[] = [];
   try {
-    const init = makeNetwork(dir, options.suite, await networkPorts(spec.validators), spec.keys, options.verifyWorkers);
+    const init = makeNetwork(dir, options.suite, await networkPorts(spec.validators), spec.keys, options.verifyWorkers, spec.issuer);
     progress(`node [${spec.label}]: network in ${dir}, API ${init.apiUrls.join(", ")}`);
     nodes = await startNodes(init, dir, options.source, spec.profileDir);
     const samplers = nodes.map((n) => new RssSampler(n.pid, 500));
     for (const s of samplers) s.start();
-    net = { dir, init, urls: init.apiUrls.map((u) => new URL(u)), nodes, samplers, agent, keep: options.keep };
+    net = {
+      dir,
+      init,
+      urls: init.apiUrls.map((u) => new URL(u)),
+      nodes,
+      samplers,
+      agent,
+      keep: options.keep,
+      ...(spec.issuer === undefined ? {} : { issuer: spec.issuer }),
+    };
     return await run(net);
   } finally {
     for (const s of net?.samplers ?? []) s.stop();
@@ -824,8 +1029,11 @@ async function runConfig(options: NodeRunOptions, config: LoadConfig, pool: Sign
   const label = configLabel(config);
   const keys = generateKeys(options.suite, config.clients);
   const profileDir = options.profile ? freshProfileDir(options, config) : undefined;
-  const spec = { label, validators: 1, keys, socketsPerNode: config.clients + 2, profileDir };
-  return withNetwork(options, spec, (net) => runSingleNode(options, { config, label, clients: makeClients(keys), profileDir }, pool, net));
+  const spec = { label, validators: 1, keys, socketsPerNode: config.clients + 2, profileDir, issuer: workloadIssuer(options) };
+  return withNetwork(options, spec, async (net) => {
+    const { clients, tokens } = await prepareWorkload(options, net, keys, label);
+    return runSingleNode(options, { config, label, clients, profileDir, tokens }, pool, net);
+  });
 }
 
 /** Per-block milliseconds of a /metrics histogram between two scrapes. */
@@ -840,10 +1048,11 @@ interface SingleRun {
   readonly label: string;
   readonly clients: Client[];
   readonly profileDir: string | undefined;
+  readonly tokens: TokenSetup | undefined;
 }
 
 async function runSingleNode(options: NodeRunOptions, run: SingleRun, pool: SignPool, net: RunningNetwork): Promise<LoadResult> {
-  const { config, label, clients, profileDir } = run;
+  const { config, label, clients, profileDir, tokens } = run;
   const node = net.nodes[0] as NodeProcess;
   const sampler = net.samplers[0] as RssSampler;
   const url = net.init.apiUrls[0] as string;
@@ -874,7 +1083,8 @@ async function runSingleNode(options: NodeRunOptions, run: SingleRun, pool: Sign
   );
   progressPhase(label, main);
 
-  const verification = await verifyChain(url, warm.committed + main.committed, main.committedHashes);
+  const chain = await verifyChain(url, (tokens?.hashes.length ?? 0) + warm.committed + main.committed, main.committedHashes);
+  const verification = tokens === undefined ? chain : withTokenCheck(chain, await checkTokens([url], tokens));
   progress(`node [${label}]: verification ${verification.ok ? "ok" : "FAILED"}: ${verification.note}`);
   sampler.stop();
   await node.stop();

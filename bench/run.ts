@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--quick] [--crypto ed25519|sm2] [--duration S] [--clients K] [--only micro|node]
  *                    [--batch 8x200,16x500 | --batch-clients 4,8 --batch-sizes 200,500] [--modes single,batch]
- *                    [--nodes N] [--paced-rate TX/S] [--warmup S] [--verify-workers N] [--profile] [--wait-quiet S]
+ *                    [--workload notarize|transfer] [--nodes N] [--paced-rate TX/S] [--warmup S] [--verify-workers N] [--profile] [--wait-quiet S]
  *                    [--source] [--keep] [--write-docs] [--docs-section NAME]; --help lists them.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -22,6 +22,7 @@ import {
   type PhaseStats,
   QUIET_PERCENT,
   runNode,
+  type Workload,
   waitQuiet,
 } from "./node-run.js";
 import { OtherLoad } from "./proc.js";
@@ -39,6 +40,11 @@ const USAGE = `usage: npm run bench -- [options]
   --batch-sizes LIST      with --batch-clients: a sweep over every combination (instead of --batch)
   --batch-clients LIST
   --modes LIST            single,batch (default both)
+  --workload notarize|transfer
+                          what the clients send (default notarize: evidence.notarize). transfer: before the
+                          warm-up (not timed) an issuer account of the genesis creates the token BENCH and mints
+                          to every client; then client i sends tokens.transfer of 1 unit to client i+1 (mod K);
+                          after the run the balances must add up to the minted total
   --nodes N               validators to load (default 1: a single node). N >= 4: a BFT network of N validators,
                           each its own \`tally start\` process on this machine with the consensus settings of
                           \`tally init\`; clients spread round-robin over the nodes; adds a paced (open-loop) phase
@@ -52,7 +58,8 @@ const USAGE = `usage: npm run bench -- [options]
   --keep                  keep the temporary network directories and node logs
   --write-docs            write the results into docs/benchmarks.md
   --docs-section NAME     the docs section to (re)write (default: the suite, e.g. ed25519; with --nodes N: ed25519-N-nodes
-                          for the load run; e.g. ed25519-sweep for a tuning run)
+                          for the load run; with --workload transfer: ed25519-transfer, ed25519-transfer-N-nodes;
+                          e.g. ed25519-sweep for a tuning run)
   --help`;
 
 interface Options {
@@ -63,6 +70,7 @@ interface Options {
   readonly clients: number;
   readonly batch: Array<{ clients: number; batchSize: number }>;
   readonly modes: LoadMode[];
+  readonly workload: Workload;
   /** Validators under load: 1 (a single node) or at least 4. */
   readonly nodes: number;
   readonly pacedRate: number | undefined;
@@ -75,7 +83,10 @@ interface Options {
   readonly writeDocs: boolean;
   /** Docs section of the microbenchmarks (--docs-section, else the suite). */
   readonly docsSection: string;
-  /** Docs section of the load run (--docs-section, else the suite, or SUITE-N-nodes with --nodes N). */
+  /**
+   * Docs section of the load run (--docs-section, else the suite, or SUITE-N-nodes with --nodes N; with
+   * --workload transfer SUITE-transfer or SUITE-transfer-N-nodes).
+   */
   readonly nodeDocsSection: string;
 }
 
@@ -134,6 +145,7 @@ function parseOptions(argv: string[]): Options {
       "batch-sizes": { type: "string" },
       "batch-clients": { type: "string" },
       modes: { type: "string", default: "single,batch" },
+      workload: { type: "string", default: "notarize" },
       nodes: { type: "string", default: "1" },
       "paced-rate": { type: "string" },
       only: { type: "string" },
@@ -157,6 +169,8 @@ function parseOptions(argv: string[]): Options {
   if (modes.length === 0 || !modes.every((m): m is LoadMode => m === "single" || m === "batch")) {
     throw new UsageError("--modes must be a list of single and batch");
   }
+  if (values.workload !== "notarize" && values.workload !== "transfer") throw new UsageError("--workload must be notarize or transfer");
+  const workload: Workload = values.workload;
   const clients = positiveInt("--clients", values.clients, 1, 2000);
   const nodes = nodeCount(values.nodes, values["paced-rate"]);
   if (values["docs-section"] !== undefined && !/^[a-z0-9-]{1,40}$/.test(values["docs-section"])) {
@@ -170,6 +184,7 @@ function parseOptions(argv: string[]): Options {
     clients,
     batch: batchLoads(values.batch, values["batch-sizes"], values["batch-clients"], clients),
     modes,
+    workload,
     nodes,
     pacedRate: values["paced-rate"] === undefined ? undefined : positiveInt("--paced-rate", values["paced-rate"], 1, 1_000_000),
     only: values.only,
@@ -180,8 +195,13 @@ function parseOptions(argv: string[]): Options {
     waitQuietSec: values["wait-quiet"] === undefined ? 0 : positiveNumber("--wait-quiet", values["wait-quiet"]),
     writeDocs: values["write-docs"],
     docsSection: values["docs-section"] ?? values.crypto,
-    nodeDocsSection: values["docs-section"] ?? (nodes > 1 ? `${values.crypto}-${nodes}-nodes` : values.crypto),
+    nodeDocsSection: values["docs-section"] ?? defaultNodeSection(values.crypto, workload, nodes),
   };
+}
+
+/** The load run's docs section: ed25519, ed25519-4-nodes; another workload than notarize is named: ed25519-transfer-4-nodes. */
+function defaultNodeSection(suite: SuiteId, workload: Workload, nodes: number): string {
+  return [suite, ...(workload === "notarize" ? [] : [workload]), ...(nodes > 1 ? [`${nodes}-nodes`] : [])].join("-");
 }
 
 /** --nodes: 1, or a BFT network of at least 4 validators (tolerating one faulty); --paced-rate needs a network. */
@@ -250,7 +270,16 @@ function runtimeText(n: { nodeRuntime: "built" | "source" }): string {
 }
 
 function loadText(o: Options): string {
-  return `load ${o.durationSec} s per row after ${o.warmupSec} s warm-up; notarize txs pre-signed before the timed phase`;
+  const txs =
+    o.workload === "notarize"
+      ? "notarize txs"
+      : "`tokens.transfer` txs (client i → client i+1 mod K, amount 1; token created and minted to every client before the warm-up, not timed)";
+  return `load ${o.durationSec} s per row after ${o.warmupSec} s warm-up; ${txs} pre-signed before the timed phase`;
+}
+
+/** The first column's header of the load tables: names the workload unless it is notarize. */
+function loadColumn(o: Options, what: string): string {
+  return o.workload === "notarize" ? what : `${o.workload}: ${what}`;
 }
 
 function seriesLines(rows: ReadonlyArray<{ label: string; main: PhaseStats }>): string[] {
@@ -287,7 +316,7 @@ function nodeMarkdown(r: Report): string {
     ...runHeader(r),
     `Node: ${runtimeText(n)}, separate process, verifyWorkers ${n.verifyWorkers}; ${loadText(r.options)}.`,
     "",
-    "| load (`wait: true`) | committed tx/s | p50 ms | p99 ms | node CPU | node CPU µs per tx (all / main thread) | node RSS MiB (peak sampled / VmHWM / peak anon) | blocks × txs | execute / persist ms per block | load-gen / other CPU | chain verified |",
+    `| ${loadColumn(r.options, "load (`wait: true`)")} | committed tx/s | p50 ms | p99 ms | node CPU | node CPU µs per tx (all / main thread) | node RSS MiB (peak sampled / VmHWM / peak anon) | blocks × txs | execute / persist ms per block | load-gen / other CPU | chain verified |`,
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ...rows.map((row) => `| ${row} |`),
     "",
@@ -342,7 +371,7 @@ function usageHeader(cores: number): string {
   return `node CPU, each node (all; the nodes share ${cores} cores = ${cores * 100}%) | node CPU µs per tx (all nodes) | node RSS MiB, peak sampled, each node | blocks × txs | load-gen / other CPU | chain verified |`;
 }
 
-function networkTable(n: NetworkRunSummary, cores: number): string[] {
+function networkTable(n: NetworkRunSummary, cores: number, o: Options): string[] {
   const rows = n.results.map((x) =>
     [
       x.label,
@@ -355,13 +384,13 @@ function networkTable(n: NetworkRunSummary, cores: number): string[] {
     ].join(" | "),
   );
   return [
-    `| closed loop (\`wait: true\`) | committed tx/s (in blocks) | acknowledged tx/s | p50 ms | p99 ms | × verify-only rate | ${usageHeader(cores)}`,
+    `| ${loadColumn(o, "closed loop (`wait: true`)")} | committed tx/s (in blocks) | acknowledged tx/s | p50 ms | p99 ms | × verify-only rate | ${usageHeader(cores)}`,
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ...rows.map((row) => `| ${row} |`),
   ];
 }
 
-function pacedTable(p: PacedResult, cores: number): string[] {
+function pacedTable(p: PacedResult, cores: number, o: Options): string[] {
   const row = [
     `${p.batchSize} txs every ${fmt(p.intervalMs)} ms, ${p.accounts} accounts`,
     fmt(p.offeredPerSec, 0),
@@ -373,7 +402,7 @@ function pacedTable(p: PacedResult, cores: number): string[] {
     ...usageCells(p),
   ].join(" | ");
   return [
-    `| paced, open loop (\`wait: true\`) | offered tx/s | committed tx/s (in blocks) | p50 ms | p99 ms | max ms | p50 ≤ 1 s | ${usageHeader(cores)}`,
+    `| ${loadColumn(o, "paced, open loop (`wait: true`)")} | offered tx/s | committed tx/s (in blocks) | p50 ms | p99 ms | max ms | p50 ≤ 1 s | ${usageHeader(cores)}`,
     "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
     `| ${row} |`,
   ];
@@ -382,7 +411,8 @@ function pacedTable(p: PacedResult, cores: number): string[] {
 function targetLine(r: Report, best: NetworkLoadResult | undefined): string {
   const n = r.network as NetworkRunSummary;
   const target = `Target (ed25519, 4 validators): ≥ ${fmt(NETWORK_TARGET_TX_PER_SEC, 0)} committed tx/s`;
-  if (n.suite !== "ed25519" || n.nodes !== 4 || best === undefined) return `${target} (not this run's configuration).`;
+  if (n.suite !== "ed25519" || n.nodes !== 4 || r.options.workload !== "notarize" || best === undefined)
+    return `${target} (not this run's configuration${r.options.workload === "notarize" ? "" : `: the target is for notarize, this run is ${r.options.workload}`}).`;
   const verdict = best.blockTxPerSec >= NETWORK_TARGET_TX_PER_SEC ? "reached" : "**not reached**";
   return `${target}: ${verdict}, best ${fmt(best.blockTxPerSec)} tx/s (${best.label}), on ${r.machine.cores} cores shared by all ${n.nodes} nodes.`;
 }
@@ -404,13 +434,13 @@ function networkMarkdown(r: Report): string {
     `Consensus settings as \`tally init\` writes them: ${consensus}.  `,
     `Clients round-robin over the nodes' APIs, each keeping to one node; ${loadText(r.options)}; each row on a fresh network.`,
     "",
-    ...networkTable(n, r.machine.cores),
+    ...networkTable(n, r.machine.cores, r.options),
     "",
     `Single-core verify-only rate (${n.suite} verify of tx sign bytes, this machine): ${fmt(n.verifyOnlyPerSec)}/s.  `,
     `${targetLine(r, best)}  `,
     `For comparison: ${REFERENCE_FIGURES}.`,
   ];
-  if (n.paced !== undefined) lines.push("", ...pacedTable(n.paced, r.machine.cores));
+  if (n.paced !== undefined) lines.push("", ...pacedTable(n.paced, r.machine.cores, r.options));
   lines.push(
     "",
     `Blocks committed in a round above 0 (a timed-out first round), whole run: ${all.map((x) => `${x.label} ${x.verification.laterRounds}`).join("; ")}.`,
@@ -437,13 +467,17 @@ function replaceSection(text: string, id: string, body: string): string {
 
 function writeDocs(r: Report): void {
   let text = existsSync(DOCS) ? readFileSync(DOCS, "utf8") : "# Benchmarks\n\nWritten by `npm run bench -- --write-docs`.\n";
-  const { suite, docsSection, nodeDocsSection, nodes } = r.options;
+  const { suite, docsSection, nodeDocsSection, nodes, workload } = r.options;
   const title = docsSection === suite ? suite : docsSection;
+  const wl = workload === "notarize" ? "" : `, ${workload} workload`;
   if (r.micro !== undefined)
     text = replaceSection(text, `${docsSection}:micro`, `### Microbenchmarks (${title} run)\n\n${microMarkdown(r)}`);
-  if (r.node !== undefined) text = replaceSection(text, `${nodeDocsSection}:node`, `### Single node, ${title}\n\n${nodeMarkdown(r)}`);
+  if (r.node !== undefined) {
+    const name = nodeDocsSection === defaultNodeSection(suite, workload, nodes) ? `${suite}${wl}` : nodeDocsSection;
+    text = replaceSection(text, `${nodeDocsSection}:node`, `### Single node, ${name}\n\n${nodeMarkdown(r)}`);
+  }
   if (r.network !== undefined) {
-    const name = nodeDocsSection === `${suite}-${nodes}-nodes` ? suite : nodeDocsSection;
+    const name = nodeDocsSection === defaultNodeSection(suite, workload, nodes) ? `${suite}${wl}` : nodeDocsSection;
     text = replaceSection(text, `${nodeDocsSection}:node`, `### ${nodes} validators, ${name}\n\n${networkMarkdown(r)}`);
   }
   writeFileSync(DOCS, text.endsWith("\n") ? text : `${text}\n`);
@@ -494,6 +528,7 @@ async function main(): Promise<void> {
   if (options.only !== "micro") {
     const nodeOptions = {
       suite: options.suite,
+      workload: options.workload,
       durationSec: options.durationSec,
       warmupSec: options.warmupSec,
       configs: loadConfigs(options),
@@ -523,7 +558,7 @@ async function main(): Promise<void> {
   writeFileSync(join(resultsDir, `${options.suite}-${machine.date.replace(/[:.]/g, "-")}.json`), json);
   progress(`wrote bench/results/latest.json`);
 
-  const out = [`## Results: ${options.suite}`, ""];
+  const out = [`## Results: ${options.suite}${options.workload === "notarize" ? "" : `, ${options.workload} workload`}`, ""];
   if (micro !== undefined) out.push("### Microbenchmarks", "", microMarkdown(report), "");
   if (node !== undefined) out.push("### Single node", "", nodeMarkdown(report), "");
   if (network !== undefined) out.push(`### ${network.nodes} validators`, "", networkMarkdown(report), "");
