@@ -9,7 +9,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -31,6 +30,7 @@ import {
   txSignBytes,
   type Value,
 } from "@tally/core";
+import { freePort, freePortBlock } from "../test/helpers.js";
 import { BENCH_CHAIN_ID, notarizeBody } from "./micro.js";
 import { clockTicksPerSecond, cpuTicks, memoryKiB, OtherLoad, RssSampler, type ThreadCpu, threadCpuDelta, threadTicks } from "./proc.js";
 import { type ProfileSummary, summariseProfileDir } from "./profile.js";
@@ -231,39 +231,6 @@ function logTail(file: string): string {
   } catch {
     return "(no log)";
   }
-}
-
-/** Listens on `port` (0: any free port) of 127.0.0.1 and closes again; resolves to the port, or undefined if it is taken. */
-function probePort(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(undefined));
-    server.listen(port, "127.0.0.1", () => {
-      const address = server.address();
-      const bound = typeof address === "object" && address !== null ? address.port : undefined;
-      server.close(() => resolve(bound));
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  const port = await probePort(0);
-  if (port === undefined) throw new Error("no free port");
-  return port;
-}
-
-/**
- * The first of `count` consecutive free ports (initNetwork gives node k port + k). Drawn at random in
- * 20000-32000, below Linux's ephemeral range, in steps of 100 (as test/helpers.ts freePortBlock does).
- */
-async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 120) * 100;
-    let free = true;
-    for (let p = base; p < base + count && free; p++) free = (await probePort(p)) === p;
-    if (free) return base;
-  }
-  throw new Error(`no block of ${count} free ports found`);
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------------
