@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   UNKNOWN_METHOD: "no such method",
   BAD_ARGS: "arguments do not match the method's schema",
   FORBIDDEN: "caller lacks the role this action needs",
+  UNAUTHENTICATED: "this query needs a signed request from an account (spec/api.md §queries)",
+  UNKNOWN_QUERY: "no such query",
   // module-level outcomes
   EVIDENCE_EXISTS: "this digest is already notarised",
   ACCOUNT_EXISTS: "account already registered",
@@ -35,7 +37,9 @@ export const ERROR_CODES = {
   NO_SUCH_TOKEN: "no token with this symbol",
   SUPPLY_EXCEEDED: "minting would exceed the token's maximum supply",
   INSUFFICIENT_BALANCE: "amount exceeds the account's balance",
-  ACCOUNT_FROZEN: "the account is frozen for this token",
+  ACCOUNT_FROZEN: "the account is frozen",
+  MODULE_FROZEN: "the module is frozen by governance",
+  UNKNOWN_ROLE: "no such role (neither built in nor defined by governance)",
   // lookups
   NOT_FOUND: "no such record",
   // proofs and receipts

@@ -48,6 +48,10 @@ export const LIMITS = {
   apiBatchTxsMax: 2_000,
   apiWaitTimeoutMsMax: 60_000,
   apiListLimitMax: 1_000,
+  /** A signed query is accepted this long before or after the node's clock (spec/api.md §queries). */
+  queryAuthSkewMs: 120_000,
+  /** Largest query request body (its JSON arguments); queries ask small questions. */
+  queryBodyBytesMax: 16 * 1024,
   /** Transactions waiting for signature verification at once (beyond: BUSY). */
   verifyQueueTxsMax: 50_000,
   /** Transactions per message to a verification worker. */

@@ -51,3 +51,18 @@ export function tokenBalanceKey(symbol: string, address: string): Uint8Array {
 export function tokenFrozenKey(symbol: string, address: string): Uint8Array {
   return moduleKey("tokens", utf8(`f/${symbol}/${address}`));
 }
+
+/** governance/fa/<address hex> -> present while governance keeps the account frozen (no transaction of it runs). */
+export function frozenAccountKey(address: string): Uint8Array {
+  return moduleKey("governance", utf8(`fa/${address}`));
+}
+
+/** governance/fm/<module> -> present while governance keeps the module frozen (no call to it runs). */
+export function frozenModuleKey(module: string): Uint8Array {
+  return moduleKey("governance", utf8(`fm/${module}`));
+}
+
+/** governance/r/<role> -> a role defined by governance (besides the built-in ones, core/src/roles.ts). */
+export function definedRoleKey(role: string): Uint8Array {
+  return moduleKey("governance", utf8(`r/${role}`));
+}

@@ -12,6 +12,7 @@ import {
   type CommitCertificate,
   decodeResult,
   equalBytes,
+  fromHex,
   type Genesis,
   type KeyPair,
   LIMITS,
@@ -33,14 +34,14 @@ import {
   validatorIndex,
   verifyTxBytes,
 } from "@tally/core";
-import { type BlockOutput, ExecutionEngine, type SkippedTx } from "./execution/engine.js";
+import { type BlockOutput, ExecutionEngine, refuseGated, type SkippedTx } from "./execution/engine.js";
 import type { Logger } from "./logger.js";
 import type { Mempool } from "./mempool.js";
 import type { NodeMetrics } from "./metrics.js";
 import { type AccountRecord, readAccount } from "./modules/accounts.js";
 import { BUILTIN_MODULES } from "./modules/index.js";
 import { validatorSetAt, validatorSetChanges } from "./modules/validators.js";
-import type { ChainStore, StateWrite } from "./storage/chain-store.js";
+import type { ChainStore, SenderTx, StateWrite } from "./storage/chain-store.js";
 import { VerifyPool } from "./verify/pool.js";
 
 function noop(): void {}
@@ -256,6 +257,7 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       const account = readAccount(this.readExecState, env.sender);
       if (account === null) throw new TallyError("UNKNOWN_SIGNER", undefined, { address: env.sender });
       const { def, parsed } = this.engine.resolveCall(env.tx.module, env.tx.method, env.tx.args);
+      refuseGated(this.readExecState, env.sender, account.org, env.tx.module);
       def.precheck?.({ suite: this.genesis.suite, caller: env.sender, get: this.readState }, parsed);
       this.mempool.add(env, account.nonce);
       this.metrics.mempoolAdmitted.inc();
@@ -398,6 +400,7 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
       block,
       blockHash: hash,
       txHashes: out.included.map((e) => e.hash),
+      txSenders: out.included.map((e) => fromHex(e.sender, 20)),
       results: out.resultBytes,
       commit,
       stateWrites: out.stateWrites,
@@ -531,6 +534,13 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
 
   account(address: string): AccountRecord | null {
     return readAccount(this.readState, address);
+  }
+
+  /** Durable transactions signed by `address`, in commit order (the audit trail). */
+  txsBySender(address: string, limit: number, after?: { height: number; index: number }): SenderTx[] {
+    const durable = this.headState.height;
+    const rows = [...this.store.txsBySender(fromHex(address, 20), Math.min(limit, LIMITS.apiListLimitMax), after)];
+    return rows.filter((r) => r.height <= durable);
   }
 
   stateValue(key: Uint8Array): Uint8Array | null {

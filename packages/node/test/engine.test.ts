@@ -60,6 +60,39 @@ const testModule: Module = {
   },
 };
 
+/**
+ * Exercises nested steps and acting as another module: `nested` writes, then tries a step that writes
+ * and refuses (dropped), then one that writes into `probe` as that module (kept).
+ */
+function nestedModule(privileged: boolean): Module {
+  return {
+    name: "nest",
+    privileged,
+    methods: {
+      nested: defineMethod({
+        description: "outer write, refused inner step, inner step as probe",
+        args: s.object({}),
+        run(ctx) {
+          ctx.set(utf8("nest/outer"), one);
+          ctx.emit("outer", null);
+          const refused = ctx.attempt(() => {
+            ctx.set(utf8("nest/dropped"), one);
+            ctx.emit("dropped", null);
+            throw new TallyError("FORBIDDEN", "inner refusal");
+          });
+          const kept = ctx.attempt(() => {
+            const probe = ctx.asModule("probe");
+            probe.set(utf8("probe/by-nest"), one);
+            probe.emit("written-by-nest", null);
+            return 7;
+          });
+          return { refused: refused.ok ? "no" : refused.error.code, kept: kept.ok ? kept.value : -1 };
+        },
+      }),
+    },
+  };
+}
+
 /** Same code under a name that is a prefix of another module's name. */
 const shortModule: Module = { name: "ev", methods: { write: testModule.methods.write as Module["methods"][string] } };
 
@@ -128,6 +161,26 @@ for (const suiteId of SUITES) {
         const again = setup(net);
         assert.throws(() => again.run([call(admin, 0, "erase", { key })]), isInvariantFailure(/outside its namespace/));
       }
+    });
+
+    test("attempt keeps a step that returns and drops one that refuses; asModule writes as the other module", () => {
+      const { run, state } = setup(net, [...BUILTIN_MODULES, testModule, nestedModule(true)]);
+      const out = run([envelope(net, sign(net, admin.key, 0, "nest", "nested", {}))]);
+      const result = out.results[0];
+      assert.equal(result?.status, "ok", result?.message ?? "");
+      assert.deepEqual(result?.value, { refused: "FORBIDDEN", kept: 7 });
+      assert.deepEqual(state.read(utf8("nest/outer")), one);
+      assert.equal(state.read(utf8("nest/dropped")), null);
+      assert.deepEqual(state.read(utf8("probe/by-nest")), one);
+      assert.deepEqual(
+        result?.events.map((e) => `${e.module}.${e.name}`),
+        ["nest.outer", "probe.written-by-nest"],
+      );
+    });
+
+    test("only a privileged module may act as another", () => {
+      const { run } = setup(net, [...BUILTIN_MODULES, testModule, nestedModule(false)]);
+      assert.throws(() => run([envelope(net, sign(net, admin.key, 0, "nest", "nested", {}))]), isInvariantFailure(/not privileged/));
     });
 
     test("a module whose name prefixes another's cannot write into the other's keys", () => {

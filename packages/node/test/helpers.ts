@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  accountKey,
   addressOf,
   type CryptoSuite,
   type Genesis,
@@ -19,6 +20,7 @@ import {
   type SuiteId,
   signTx,
   type TxEnvelope,
+  type TxResult,
   toHex,
   utf8,
   type Value,
@@ -26,10 +28,14 @@ import {
 } from "@tally/core";
 import { Chain } from "../src/chain.js";
 import type { NodeConfig } from "../src/config.js";
-import type { BlockOutput } from "../src/execution/engine.js";
+import { type BlockOutput, ExecutionEngine } from "../src/execution/engine.js";
+import type { Module } from "../src/execution/module.js";
+import { runQuery } from "../src/execution/query.js";
 import { createLogger } from "../src/logger.js";
 import { Mempool, type MempoolLimits } from "../src/mempool.js";
 import { NodeMetrics } from "../src/metrics.js";
+import { decodeAccount } from "../src/modules/accounts.js";
+import { BUILTIN_MODULES } from "../src/modules/index.js";
 import { TallyNode } from "../src/node.js";
 import { DEFAULT_PRODUCER_OPTIONS, type ProducerOptions } from "../src/producer.js";
 import { ChainStore } from "../src/storage/chain-store.js";
@@ -313,5 +319,69 @@ export class MemoryState implements SmtNodeReader {
   entriesUnder(prefix: string): Map<string, string> {
     const p = toHex(utf8(prefix));
     return new Map([...this.values].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k, toHex(v)]));
+  }
+}
+
+/**
+ * A chain in memory for module tests: the real engine and modules over a MemoryState; every `call` is
+ * its own block, nonces are tracked from state, and `query` runs a module query as the API would.
+ */
+export class MemoryChain {
+  readonly engine: ExecutionEngine;
+  readonly state = new MemoryState();
+
+  constructor(
+    readonly net: TestNet,
+    modules: readonly Module[] = BUILTIN_MODULES,
+  ) {
+    this.engine = new ExecutionEngine(net.suite, net.chainId, modules);
+    this.state.apply(this.engine.genesisState(net.genesis, this.state));
+  }
+
+  get height(): number {
+    return this.state.height;
+  }
+
+  nonce(address: string): number {
+    const bytes = this.state.read(accountKey(address));
+    return bytes === null ? 0 : decodeAccount(bytes).nonce;
+  }
+
+  /** Runs one block with these calls (each `[who, module, method, args]`), in order. */
+  block(calls: ReadonlyArray<readonly [TestAccount, string, string, Value]>): TxResult[] {
+    const nonces = new Map<string, number>();
+    const txs = calls.map(([who, module, method, args]) => {
+      const n = nonces.get(who.address) ?? this.nonce(who.address);
+      nonces.set(who.address, n + 1);
+      return envelope(this.net, sign(this.net, who.key, n, module, method, args));
+    });
+    const height = this.state.height + 1;
+    const out = this.engine.executeBlock(
+      { height, timeMs: GENESIS_TIME_MS + height * 1000, prevStateRoot: this.state.root, txs },
+      this.state.read,
+      this.state,
+    );
+    this.state.apply(out);
+    this.state.height = height;
+    if (out.results.length !== calls.length) throw new Error(`${calls.length - out.results.length} transaction(s) skipped`);
+    return out.results;
+  }
+
+  call(who: TestAccount, module: string, method: string, args: Value): TxResult {
+    const [result] = this.block([[who, module, method, args]]);
+    if (result === undefined) throw new Error("no result");
+    return result;
+  }
+
+  /** A query as `caller` (a signed query), or anonymously. Throws the query's TallyError. */
+  query(module: string, name: string, args: Value, caller: TestAccount | null = null): Value {
+    const state = {
+      suite: this.net.suite,
+      chainId: this.net.chainId,
+      height: this.state.height,
+      get: this.state.read,
+      scan: this.state.scan,
+    };
+    return runQuery(this.engine, state, module, name, args, caller === null ? null : caller.address);
   }
 }

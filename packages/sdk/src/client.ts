@@ -2,7 +2,15 @@
  * Typed client for a node's HTTP API (spec/api.md). Works in Node 20+ and browsers (global fetch).
  * A refusal from the node is thrown as a TallyError with the node's code, message and meta.
  */
-import { type ErrorCode, type EvidenceReceiptFile, type GenesisDoc, TallyError, toHex } from "@tally/core";
+import {
+  type ErrorCode,
+  type EvidenceReceiptFile,
+  type GenesisDoc,
+  type JsonValue,
+  QUERY_AUTH_HEADER,
+  TallyError,
+  toHex,
+} from "@tally/core";
 import { TokenReads } from "./tokens.js";
 import type {
   AccountView,
@@ -21,6 +29,42 @@ export interface ClientOptions {
   /** Per-request timeout in milliseconds (default 60 s, above the node's longest commit wait). */
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+}
+
+/** Signs queries as an account (AccountSigner does). */
+export interface QuerySigner {
+  signQuery(module: string, name: string, args: { [key: string]: JsonValue }): string;
+}
+
+export interface QueryOptions {
+  /** Sign the query as this account: needed when the query is restricted to roles (a regulator's, a tax authority's). */
+  readonly signer?: QuerySigner;
+}
+
+/** A module's answer: `value` as JSON (bytes as "0x"-prefixed hex, exact amounts as decimal strings). */
+export interface QueryAnswer<T = unknown> {
+  /** Height of the state the node answered from. */
+  readonly height: number;
+  readonly value: T;
+}
+
+export interface AuditTxView {
+  readonly hash: string;
+  readonly height: number;
+  readonly index: number;
+  readonly timeMs: number;
+  readonly module: string;
+  readonly method: string;
+  readonly args: unknown;
+  readonly status: "ok" | "failed";
+  readonly code: string | null;
+}
+
+export interface AuditTrail {
+  readonly address: string;
+  readonly items: AuditTxView[];
+  /** Cursor for the next page (pass as `after`), or null at the end. */
+  readonly next: string | null;
 }
 
 export interface SubmitOptions {
@@ -47,12 +91,12 @@ export class TallyClient {
     this.tokens = new TokenReads(this);
   }
 
-  private async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
         body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -75,6 +119,28 @@ export class TallyClient {
       });
     }
     return json as T;
+  }
+
+  /**
+   * Asks a module a question (`POST /v1/query/<module>/<name>`), answered from the node's replica.
+   * Arguments are JSON (bytes as hex strings, amounts as decimal strings).
+   */
+  query<T = unknown>(
+    module: string,
+    name: string,
+    args: { [key: string]: JsonValue } = {},
+    options: QueryOptions = {},
+  ): Promise<QueryAnswer<T>> {
+    const headers: Record<string, string> = {};
+    if (options.signer !== undefined) headers[QUERY_AUTH_HEADER] = options.signer.signQuery(module, name, args);
+    return this.request("POST", `/v1/query/${encodeURIComponent(module)}/${encodeURIComponent(name)}`, { args }, headers);
+  }
+
+  /** Every transaction `address` signed, in commit order; signed by a regulator or by that account. */
+  auditTrail(address: string, signer: QuerySigner, page: { limit?: number; after?: string } = {}): Promise<AuditTrail> {
+    const body: { [key: string]: JsonValue } = { limit: page.limit ?? 100, ...(page.after === undefined ? {} : { after: page.after }) };
+    const headers = { [QUERY_AUTH_HEADER]: signer.signQuery("audit", "accountTxs", { address, ...body }) };
+    return this.request("POST", `/v1/audit/accounts/${address}/txs`, body, headers);
   }
 
   status(): Promise<StatusView> {

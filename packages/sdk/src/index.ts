@@ -14,7 +14,16 @@ export {
   toKeyFile,
   verifyEvidenceReceiptFile,
 } from "@tally/core";
-export { type ClientOptions, type SubmitOptions, TallyClient } from "./client.js";
+export {
+  type AuditTrail,
+  type AuditTxView,
+  type ClientOptions,
+  type QueryAnswer,
+  type QueryOptions,
+  type QuerySigner,
+  type SubmitOptions,
+  TallyClient,
+} from "./client.js";
 export { AccountSigner, type SignedTxBytes } from "./signer.js";
 export {
   type ProvenTokenValue,

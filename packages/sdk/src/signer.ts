@@ -2,8 +2,18 @@
  * An account that signs and sends transactions, keeping its own nonce so that many transactions can
  * be in flight at once. `connect` reads the chain id, suite and current nonce from the node.
  */
-import { addressOf, type CryptoSuite, getSuite, type KeyPair, signTx, TallyError, type Value } from "@tally/core";
-import type { SubmitOptions, TallyClient } from "./client.js";
+import {
+  addressOf,
+  type CryptoSuite,
+  getSuite,
+  type JsonValue,
+  type KeyPair,
+  signQuery,
+  signTx,
+  TallyError,
+  type Value,
+} from "@tally/core";
+import type { QueryAnswer, QuerySigner, SubmitOptions, TallyClient } from "./client.js";
 import { TokenCalls } from "./tokens.js";
 import type { SubmitResult } from "./types.js";
 
@@ -13,7 +23,7 @@ export interface SignedTxBytes {
   readonly nonce: number;
 }
 
-export class AccountSigner {
+export class AccountSigner implements QuerySigner {
   readonly address: string;
   /** Calls of the tokens module signed by this account. */
   readonly tokens: TokenCalls;
@@ -50,6 +60,19 @@ export class AccountSigner {
   /** Re-reads the nonce from the node (after a refused or dropped transaction). */
   async resync(): Promise<void> {
     this.nextNonce = (await this.client.account(this.address)).nonce;
+  }
+
+  /**
+   * The `x-tally-auth` header value for a query asked now by this account. The node accepts it for
+   * LIMITS.queryAuthSkewMs around its own clock, so the local clock must be roughly right.
+   */
+  signQuery(module: string, name: string, args: { [key: string]: JsonValue }): string {
+    return signQuery(this.suite, this.key, { chainId: this.chainId, module, name, args }, Date.now());
+  }
+
+  /** A query signed by this account (for role-restricted queries). */
+  query<T = unknown>(module: string, name: string, args: { [key: string]: JsonValue } = {}): Promise<QueryAnswer<T>> {
+    return this.client.query<T>(module, name, args, { signer: this });
   }
 
   /** Signs the next transaction of this account; the local nonce advances. */

@@ -28,6 +28,7 @@ import type { Logger } from "../logger.js";
 import type { NodeMetrics } from "../metrics.js";
 import { type CommitOutcome, CommitWaiters } from "./commit-waiters.js";
 import { errorBody, errorSchema, fromFastifyError, httpStatus } from "./errors.js";
+import { registerQueryRoutes } from "./query-routes.js";
 import { registerValidatorRoutes } from "./validator-routes.js";
 import { commitJson, evidenceJson, headerJson, resultJson, txJson } from "./views.js";
 
@@ -46,6 +47,8 @@ export interface ApiDeps {
   readonly onAdmitted: (admitted: readonly TxEnvelope[]) => void;
   /** Consensus status (multi-member chains): height being decided, round, step, role, peers, syncing. */
   readonly consensusStatus?: () => Record<string, unknown>;
+  /** Wall clock for signed-query freshness (never used by consensus or execution); default Date.now. */
+  readonly nowMs?: () => number;
 }
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^[0-9a-f]{${bytes * 2}}$` }) as const;
@@ -429,6 +432,7 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
   );
 
   registerValidatorRoutes(app, chain, errors);
+  registerQueryRoutes(app, chain, { ...errors, 401: errorSchema }, deps.nowMs ?? Date.now);
 
   await app.ready();
   return app;

@@ -9,9 +9,12 @@ import {
   assert,
   type CryptoSuite,
   encodeResult,
+  frozenAccountKey,
+  frozenModuleKey,
   type Genesis,
   isTallyError,
   moduleKey,
+  orgKey,
   type SmtNodeReader,
   type SmtRoot,
   smtEmptyRoot,
@@ -23,7 +26,7 @@ import {
 } from "@tally/core";
 import { encodeAccount, readAccount } from "../modules/accounts.js";
 import type { StateWrite } from "../storage/chain-store.js";
-import type { CallContext, MethodDef, Module } from "./module.js";
+import type { CallContext, MethodDef, Module, QueryDef } from "./module.js";
 import { StateOverlay, type StateReader } from "./overlay.js";
 
 export interface BlockInput {
@@ -79,6 +82,16 @@ export class ExecutionEngine {
     return { def, parsed: def.args.parse(args, "") };
   }
 
+  /** Stateless check of a query: it exists and its arguments match the schema. */
+  // biome-ignore lint/suspicious/noExplicitAny: query argument types differ per query
+  resolveQuery(module: string, query: string, args: Value): { def: QueryDef<any>; parsed: unknown } {
+    const mod = this.modules.get(module);
+    if (mod === undefined) throw new TallyError("UNKNOWN_MODULE", undefined, { module });
+    const def = mod.queries !== undefined && Object.hasOwn(mod.queries, query) ? mod.queries[query] : undefined;
+    if (def === undefined) throw new TallyError("UNKNOWN_QUERY", undefined, { module, query });
+    return { def, parsed: def.args.parse(args, "") };
+  }
+
   /** State produced by the genesis document (height 0). */
   genesisState(genesis: Genesis, reader: SmtNodeReader): Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes"> {
     const overlay = new StateOverlay(() => null);
@@ -127,17 +140,12 @@ export class ExecutionEngine {
   }
 
   private runTx(env: TxEnvelope, txIndex: number, input: BlockInput, org: string, roles: readonly string[], block: StateOverlay): TxResult {
-    const txState = block.child();
     const events: TxEvent[] = [];
     const { tx } = env;
-    try {
-      const { def, parsed } = this.resolveCall(tx.module, tx.method, tx.args);
-      if (def.roles !== undefined && !def.roles.some((r) => roles.includes(r))) {
-        throw new TallyError("FORBIDDEN", `${tx.module}.${tx.method} needs one of the roles: ${def.roles.join(", ")}`, {
-          module: tx.module,
-          method: tx.method,
-        });
-      }
+    // Writes go to the innermost open step: the transaction's overlay, or a nested `attempt`.
+    let current = block.child();
+    const txState = current;
+    const contextFor = (module: string): CallContext => {
       const ctx: CallContext = {
         suite: this.suite,
         chainId: this.chainId,
@@ -148,18 +156,50 @@ export class ExecutionEngine {
         caller: env.sender,
         callerOrg: org,
         callerRoles: roles,
-        get: (key) => txState.get(key),
+        get: (key) => current.get(key),
         set: (key, value) => {
-          assertOwnKey(tx.module, key);
-          txState.set(key, value);
+          assertOwnKey(module, key);
+          current.set(key, value);
         },
         delete: (key) => {
-          assertOwnKey(tx.module, key);
-          txState.delete(key);
+          assertOwnKey(module, key);
+          current.delete(key);
         },
-        emit: (name, data) => events.push({ module: tx.module, name, data }),
+        emit: (name, data) => events.push({ module, name, data }),
+        attempt: (fn) => {
+          const outer = current;
+          const eventCount = events.length;
+          current = outer.child();
+          try {
+            const value = fn();
+            current.mergeInto(outer);
+            return { ok: true, value };
+          } catch (err) {
+            if (!isTallyError(err)) throw err;
+            events.length = eventCount;
+            return { ok: false, error: err };
+          } finally {
+            current = outer;
+          }
+        },
+        asModule: (name) => {
+          assert(this.modules.get(tx.module)?.privileged === true, `module ${tx.module} is not privileged`);
+          assert(this.modules.has(name), `asModule: no module ${name}`);
+          return contextFor(name);
+        },
       };
-      const value = def.run(ctx, parsed);
+      return ctx;
+    };
+    try {
+      const { def, parsed } = this.resolveCall(tx.module, tx.method, tx.args);
+      refuseGated((key) => txState.get(key), env.sender, org, tx.module);
+      if (def.roles !== undefined && !def.roles.some((r) => roles.includes(r))) {
+        throw new TallyError("FORBIDDEN", `${tx.module}.${tx.method} needs one of the roles: ${def.roles.join(", ")}`, {
+          module: tx.module,
+          method: tx.method,
+        });
+      }
+      const value = def.run(contextFor(tx.module), parsed);
       txState.mergeInto(block);
       return { txHash: env.hash, status: "ok", code: null, message: null, value, events };
     } catch (err) {
@@ -181,6 +221,16 @@ export class ExecutionEngine {
     const { root, newNodes } = applySmtUpdates(hash, reader, prevRoot, updates, version);
     return { stateWrites, stateRoot: root, smtNodes: newNodes };
   }
+}
+
+/**
+ * Refusals that governance can impose on any call (spec/modules/governance.md §effects): the signer's
+ * organisation was removed, the signer is frozen, or the module is frozen. Checked at admission too.
+ */
+export function refuseGated(get: (key: Uint8Array) => Uint8Array | null, sender: string, org: string, module: string): void {
+  if (get(orgKey(org)) === null) throw new TallyError("NO_SUCH_ORG", "the signer's organisation is no longer a member", { org });
+  if (get(frozenAccountKey(sender)) !== null) throw new TallyError("ACCOUNT_FROZEN", undefined, { address: sender });
+  if (get(frozenModuleKey(module)) !== null) throw new TallyError("MODULE_FROZEN", undefined, { module });
 }
 
 function errorValue(err: TallyError): Value {

@@ -6,11 +6,14 @@
  */
 import {
   accountKey,
+  assert,
   decodeTokenBalance,
   decodeTokenRecord,
   encode,
   encodeTokenBalance,
   encodeTokenRecord,
+  LIMITS,
+  moduleKey,
   parseTokenAmount,
   TallyError,
   TOKEN_AMOUNT_MAX,
@@ -22,8 +25,9 @@ import {
   tokenBalanceKey,
   tokenFrozenKey,
   tokenKey,
+  utf8,
 } from "@tally/core";
-import { type CallContext, defineMethod, type Module, type ReadContext } from "../execution/module.js";
+import { type CallContext, defineMethod, defineQuery, type Module, type QueryContext, type ReadContext } from "../execution/module.js";
 import { type Schema, s } from "../execution/schema.js";
 
 export const ROLE_ISSUER = "issuer";
@@ -132,8 +136,66 @@ function setFrozen(ctx: CallContext, args: { symbol: string; account: string }, 
   return data;
 }
 
+const listLimit = s.optional(s.uint());
+
+function tokenJson(token: TokenRecord) {
+  return {
+    symbol: token.symbol,
+    issuer: token.issuer,
+    name: token.name,
+    decimals: token.decimals,
+    maxSupply: token.maxSupply === null ? null : token.maxSupply.toString(),
+    supply: token.supply.toString(),
+  };
+}
+
+/** Holders of a token in address order, a page at a time; for its issuer and regulators. */
+function holders(ctx: QueryContext, args: { symbol: string; after: string | null; limit: number | null }) {
+  const token = readToken(ctx, args.symbol);
+  if (ctx.caller === null) throw new TallyError("UNAUTHENTICATED", undefined, { module: "tokens", query: "holders" });
+  if (ctx.caller !== token.issuer && !ctx.callerRoles.includes(ROLE_REGULATOR)) {
+    throw new TallyError("FORBIDDEN", `only the issuer of ${token.symbol} or a regulator may list its holders`, { symbol: token.symbol });
+  }
+  const prefix = moduleKey("tokens", utf8(`b/${args.symbol}/`));
+  const limit = Math.min(args.limit ?? 100, LIMITS.apiListLimitMax);
+  const after = args.after === null ? undefined : tokenBalanceKey(args.symbol, args.after);
+  const rows = ctx.scan(prefix, limit, after);
+  const items = rows.map(([key, value]) => {
+    const holder = new TextDecoder().decode(key.subarray(prefix.length));
+    assert(ADDRESS_RE.test(holder), "token balance key without an address");
+    return {
+      address: holder,
+      balance: decodeTokenBalance(value).toString(),
+      frozen: ctx.get(tokenFrozenKey(args.symbol, holder)) !== null,
+    };
+  });
+  const last = items.at(-1);
+  return { symbol: args.symbol, items, next: items.length === limit && last !== undefined ? last.address : null };
+}
+
 export const tokensModule: Module = {
   name: "tokens",
+  queries: {
+    info: defineQuery({
+      description: "A token's record: issuer, name, decimals, supply and maximum supply.",
+      args: s.object({ symbol }),
+      run: (ctx, args) => tokenJson(readToken(ctx, args.symbol)),
+    }),
+    balance: defineQuery({
+      description: "An account's balance of a token, and whether it is frozen.",
+      args: s.object({ symbol, address }),
+      run(ctx, args) {
+        readToken(ctx, args.symbol);
+        const frozen = ctx.get(tokenFrozenKey(args.symbol, args.address)) !== null;
+        return { symbol: args.symbol, address: args.address, balance: balanceOf(ctx, args.symbol, args.address).toString(), frozen };
+      },
+    }),
+    holders: defineQuery({
+      description: "Every holder of a token with its balance, in address order (the token's issuer or a regulator; signed).",
+      args: s.object({ symbol, after: s.optional(address), limit: listLimit }),
+      run: holders,
+    }),
+  },
   methods: {
     create: defineMethod({
       description: "Create a token; the caller (role issuer) becomes its issuer. Symbols are unique.",

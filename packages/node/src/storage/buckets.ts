@@ -27,6 +27,11 @@ export enum Bucket {
   // 10: retired before release (values by hash; values now live in leaf records).
   /** height u64 BE -> ref of the state tree's root after that height (empty: the tree is empty) */
   smtRootRef = 11,
+  /**
+   * sender address (20 bytes) || height u64 BE || index u32 BE -> tx hash: every transaction an account
+   * signed, in commit order (the audit trail, spec/api.md §audit). A node-local index, not state.
+   */
+  txBySender = 12,
 }
 
 export enum MetaKey {

@@ -8,6 +8,7 @@ import {
   type Block,
   type BlockHeader,
   type CommitCertificate,
+  concatBytes,
   decode,
   decodeBlock,
   decodeCommit,
@@ -35,11 +36,19 @@ export interface BlockCommit {
   readonly block: Block;
   readonly blockHash: Uint8Array;
   readonly txHashes: readonly Uint8Array[];
+  /** Sender address (20 bytes) of each transaction, in block order. */
+  readonly txSenders: readonly Uint8Array[];
   readonly results: readonly Uint8Array[];
   readonly commit: CommitCertificate;
   readonly stateWrites: readonly StateWrite[];
   readonly stateRoot: SmtRoot;
   readonly smtNodes: ReadonlyArray<readonly [Uint8Array, Uint8Array]>;
+}
+
+export interface SenderTx {
+  readonly height: number;
+  readonly index: number;
+  readonly hash: Uint8Array;
 }
 
 export interface GenesisCommit {
@@ -115,6 +124,23 @@ export class ChainStore implements SmtNodeReader {
     return v === undefined ? undefined : readTxLocation(v);
   }
 
+  /**
+   * Transactions signed by `sender` (20-byte address), in commit order, at most `limit`, strictly after
+   * the position `after` if given.
+   */
+  *txsBySender(sender: Uint8Array, limit: number, after?: { height: number; index: number }): Generator<SenderTx> {
+    const prefix = bucketKey(Bucket.txBySender, sender);
+    const start = after === undefined ? prefix : Buffer.concat([prefix, txLocation(after.height, after.index)]);
+    const end = bucketKey(Bucket.txBySender, prefixEnd(sender));
+    let count = 0;
+    for (const { key, value } of this.raw.getRange({ start, end })) {
+      const location = readTxLocation(key.subarray(prefix.length));
+      if (after !== undefined && location.height === after.height && location.index === after.index) continue;
+      yield { ...location, hash: plainBytes(value) };
+      if (++count >= limit) return;
+    }
+  }
+
   stateValue(key: Uint8Array): Uint8Array | undefined {
     return this.get(bucketKey(Bucket.stateLatest, key));
   }
@@ -182,6 +208,11 @@ export class ChainStore implements SmtNodeReader {
       this.raw.put(bucketKey(Bucket.blockByHash, c.blockHash), u64(height));
       c.txHashes.forEach((hash, index) => {
         this.raw.put(bucketKey(Bucket.txByHash, hash), txLocation(height, index));
+      });
+      c.txSenders.forEach((sender, index) => {
+        const hash = c.txHashes[index];
+        if (hash !== undefined)
+          this.raw.put(bucketKey(Bucket.txBySender, concatBytes(sender, txLocation(height, index))), Buffer.from(hash));
       });
       this.raw.put(metaKey(MetaKey.head), u64(height));
     });

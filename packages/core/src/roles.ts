@@ -1,0 +1,29 @@
+/**
+ * Built-in roles (spec/modules/governance.md §roles). An account's roles are in its account record;
+ * every module method names the roles that may call it. Governance can define further roles
+ * (`definedRoleKey`), which accounts can then be granted like these.
+ */
+export const ROLES = {
+  /** The chain operator of a young consortium: registers accounts of any org. */
+  admin: "admin",
+  /** Acts for its organisation: registers its accounts, proposes and votes in governance. */
+  orgAdmin: "org-admin",
+  /** Reads everything (signed queries), lists audit trails, freezes tokens, proposes freezes. */
+  regulator: "regulator",
+  /** Creates tokens. */
+  issuer: "issuer",
+  /** Lists invoices by issuer. */
+  taxAuthority: "tax-authority",
+  /** Issues electronic invoices. */
+  invoiceIssuer: "invoice-issuer",
+  /** Registers documents and records financing and payment uses of them. */
+  bank: "bank",
+} as const;
+
+export type BuiltinRole = (typeof ROLES)[keyof typeof ROLES];
+
+export const BUILTIN_ROLES: readonly string[] = Object.values(ROLES);
+
+export function isBuiltinRole(role: string): boolean {
+  return BUILTIN_ROLES.includes(role);
+}
