@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { signTx, toHex } from "@tally/core";
+import { QUERY_AUTH_HEADER, signQuery, signTx, toHex } from "@tally/core";
 import type { TallyNode } from "../../src/node.js";
-import { get, post } from "../helpers.js";
+import { get, http, post, testKey } from "../helpers.js";
 import { metricValue, waitFor } from "../p2p/helpers.js";
 import { type Cluster, heightOf, startCluster } from "./cluster.js";
 
@@ -94,5 +94,31 @@ describe("a 4-validator network with an observer", () => {
     const proposers = cluster.members.slice(0, 4).map((m) => toHex(m.key.publicKey));
     assert.ok(proposers.includes(block.header.proposer), `proposer ${block.header.proposer}`);
     assert.equal(await metric(OBSERVER, "tally_consensus_proposals_total"), 0);
+  });
+
+  it("serves a regulator's signed queries from its own replica, with every validator stopped", LIMIT, async () => {
+    const regulator = testKey(cluster.suite, "observer-test/regulator");
+    const chainId = cluster.genesis.doc.chainId;
+    const register = signTx(cluster.suite, cluster.admin.key, {
+      chainId,
+      nonce: 1,
+      module: "accounts",
+      method: "register",
+      args: { publicKey: regulator.publicKey, org: cluster.admin.org, roles: ["regulator"] },
+    });
+    const res = await post(cluster.url(0), "/v1/txs", { tx: toHex(register.bytes), wait: true, timeoutMs: 20_000 });
+    assert.equal(res.status, 200, res.text);
+    await waitFor(async () => (await get(cluster.url(OBSERVER), `/v1/txs/${register.hash}`)).status === 200, "register on the observer", 10_000);
+    for (const i of VALIDATORS) await cluster.stop(i);
+
+    const args = { address: cluster.admin.address, limit: 100 };
+    const header = signQuery(cluster.suite, regulator, { chainId, module: "audit", name: "accountTxs", args }, Date.now());
+    const trail = await http(`${cluster.url(OBSERVER)}/v1/audit/accounts/${cluster.admin.address}/txs`, {
+      body: JSON.stringify({ limit: 100 }),
+      headers: { "content-type": "application/json", [QUERY_AUTH_HEADER]: header },
+    });
+    assert.equal(trail.status, 200, trail.text);
+    const calls = (trail.json.items as Array<{ module: string; method: string; status: string }>).map((i) => `${i.module}.${i.method}:${i.status}`);
+    assert.deepEqual(calls, ["evidence.notarize:ok", "accounts.register:ok"]);
   });
 });
