@@ -123,5 +123,39 @@ for (const suite of ["ed25519", "sm2"] as const) {
         assert.match(bad.stderr, /--amount/);
       }
     });
+
+    test("a regulator lists holders with a signed query and reads a holder's audit trail", () => {
+      const issuer = newAccount("issuer2", "issuer");
+      const holder = newAccount("holder2", "");
+      const regulator = newAccount("regulator", "regulator");
+      json(["token", "create", "--key", issuer.keyPath, "--symbol", "GBP", "--name", "Pound", "--decimals", "2"]);
+      json(["token", "mint", "--key", issuer.keyPath, "--symbol", "GBP", "--to", holder.address, "--amount", "70"]);
+      json(["token", "transfer", "--key", holder.keyPath, "--symbol", "GBP", "--to", issuer.address, "--amount", "20"]);
+
+      const args = JSON.stringify({ symbol: "GBP" });
+      const anonymous = tally(["query", "tokens", "holders", "--args", args, "--rpc", rpc]);
+      assert.equal(anonymous.code, 1);
+      assert.match(anonymous.stderr, /UNAUTHENTICATED/);
+      const byHolder = tally(["query", "tokens", "holders", "--args", args, "--key", holder.keyPath, "--rpc", rpc]);
+      assert.equal(byHolder.code, 1);
+      assert.match(byHolder.stderr, /FORBIDDEN/);
+      const listed = json(["query", "tokens", "holders", "--args", args, "--key", regulator.keyPath]) as {
+        value: { items: Array<{ address: string; balance: string }> };
+      };
+      const balances = Object.fromEntries(listed.value.items.map((i) => [i.address, i.balance]));
+      assert.deepEqual(balances, { [issuer.address]: "20", [holder.address]: "50" });
+      assert.equal((json(["query", "tokens", "info", "--args", args]) as { value: { supply: string } }).value.supply, "70");
+
+      const trail = json(["audit", "--address", holder.address, "--key", regulator.keyPath]) as {
+        items: Array<{ module: string; method: string; status: string }>;
+      };
+      assert.deepEqual(
+        trail.items.map((i) => `${i.module}.${i.method}:${i.status}`),
+        ["tokens.transfer:ok"],
+      );
+      const notAllowed = tally(["audit", "--address", holder.address, "--key", issuer.keyPath, "--rpc", rpc]);
+      assert.equal(notAllowed.code, 1);
+      assert.match(notAllowed.stderr, /FORBIDDEN/);
+    });
   });
 }

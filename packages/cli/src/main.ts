@@ -6,6 +6,7 @@ import * as evidence from "./commands/evidence.js";
 import { initNetwork, MAX_OBSERVERS, MAX_VALIDATORS } from "./commands/init.js";
 import { newKey } from "./commands/keys.js";
 import { closeOnSignal, runDevnet, startNode, stopRequested } from "./commands/node.js";
+import * as queries from "./commands/query.js";
 import * as token from "./commands/token.js";
 import { CommandFailure, DEFAULT_API_PORT, DEFAULT_P2P_PORT, DEFAULT_RPC, printJson } from "./io.js";
 
@@ -241,6 +242,25 @@ export function buildProgram(): Command {
     .option("--roles <list>", "comma-separated roles")
     .addOption(rpcOption())
     .action(async (o: { key: string; publicKey: string; org: string; roles?: string; rpc: string }) => registerAccount(o));
+
+  program
+    .command("query")
+    .description("ask a module a question, answered from the node's replica (spec/modules/<module>.md lists them)")
+    .argument("<module>")
+    .argument("<name>")
+    .option("--args <json>", "the query's arguments as a JSON object", "{}")
+    .option("--key <file>", "sign the query as this account (queries restricted to a role need it)")
+    .addOption(rpcOption())
+    .action(async (module: string, name: string, o: { args?: string; key?: string; rpc: string }) => queries.query(module, name, o));
+  program
+    .command("audit")
+    .description("every transaction an account signed, in commit order (signed by a regulator or the account itself)")
+    .requiredOption("--address <address>", "the account")
+    .requiredOption("--key <file>", "key file of the asking account")
+    .option("--limit <n>", "at most this many (1 to 1000, default 100)")
+    .option("--after <cursor>", "continue after this cursor (`next` of the previous page)")
+    .addOption(rpcOption())
+    .action(async (o: { address: string; key: string; limit?: string; after?: string; rpc: string }) => queries.audit(o));
 
   program.command("status").description("chain and node status").addOption(rpcOption()).action(status);
   program.command("block").description("a block by height, hash or 'latest'").argument("<height>").addOption(rpcOption()).action(block);
