@@ -454,6 +454,7 @@ for (const suiteId of SUITES) {
         "/v1/evidence/{digest}": ["get"],
         "/v1/evidence/{digest}/receipt": ["get"],
         "/v1/query/{module}/{name}": ["post"],
+        "/v1/modules": ["get"],
         "/v1/audit/accounts/{address}/txs": ["post"],
       };
       assert.deepEqual(Object.keys(paths).sort(), Object.keys(expected).sort());

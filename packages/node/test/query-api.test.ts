@@ -67,6 +67,23 @@ for (const suiteId of SUITES) {
     });
     after(() => n.close());
 
+    test("the module catalogue lists every method and query with the roles it needs", async () => {
+      const r = await http(`${n.url}/v1/modules`);
+      assert.equal(r.status, 200);
+      type Entry = { name: string; description: string; args: string; roles: string[] | null };
+      const modules = r.json.modules as Array<{ name: string; methods: Entry[]; queries: Entry[] }>;
+      const tokens = modules.find((m) => m.name === "tokens");
+      assert.ok(tokens);
+      assert.deepEqual(tokens.methods.find((m) => m.name === "create")?.roles, ["issuer"]);
+      assert.equal(tokens.methods.find((m) => m.name === "transfer")?.roles, null);
+      assert.deepEqual(
+        tokens.queries.map((q) => q.name),
+        ["info", "balance", "holders"],
+      );
+      assert.match(tokens.queries[0]?.args ?? "", /symbol/);
+      assert.deepEqual(modules.find((m) => m.name === "accounts")?.methods.find((m) => m.name === "register")?.roles, ["admin", "org-admin"]);
+    });
+
     test("an anonymous query is answered from the node's state at its head", async () => {
       const info = await query("tokens", "info", { symbol: "USD" });
       assert.equal(info.status, 200, info.text);

@@ -43,7 +43,30 @@ function callerOf(req: FastifyRequest, chain: Chain, query: Omit<QueryRequest, "
   return verifyQueryAuth(chain.genesis.suite, { chainId: chain.genesis.doc.chainId, ...query }, header, nowMs());
 }
 
+interface Documented {
+  readonly description: string;
+  readonly args: { readonly description: string };
+  readonly roles?: readonly string[];
+}
+
+function catalogue(entries: Readonly<Record<string, Documented>> | undefined) {
+  return Object.entries(entries ?? {}).map(([name, def]) => ({
+    name,
+    description: def.description,
+    args: def.args.description,
+    roles: def.roles ?? null,
+  }));
+}
+
 export function registerQueryRoutes(app: FastifyInstance, chain: Chain, errors: Record<number, unknown>, nowMs: () => number): void {
+  app.get(
+    "/v1/modules",
+    { schema: { summary: "Every module with its methods and queries: arguments, and the roles that may call them (null: any account)" } },
+    async () => ({
+      modules: chain.engine.modulesList().map((m) => ({ name: m.name, methods: catalogue(m.methods), queries: catalogue(m.queries) })),
+    }),
+  );
+
   app.post(
     "/v1/query/:module/:name",
     {
