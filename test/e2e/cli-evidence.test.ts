@@ -149,7 +149,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
         "--org",
         "consortium",
         "--roles",
-        "clerk",
+        "bank",
         "--rpc",
         rpc,
       ]);

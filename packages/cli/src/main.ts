@@ -2,9 +2,15 @@
 import { TallyError } from "@tally/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { block, registerAccount, status, tx } from "./commands/chain.js";
+import { credentialCommand } from "./commands/credential.js";
+import { creditCommand } from "./commands/credit.js";
 import * as evidence from "./commands/evidence.js";
+import { financeCommand } from "./commands/finance.js";
+import { govCommand } from "./commands/gov.js";
 import { initNetwork, MAX_OBSERVERS, MAX_VALIDATORS } from "./commands/init.js";
+import * as invoice from "./commands/invoice.js";
 import { newKey } from "./commands/keys.js";
+import { lotteryCommand } from "./commands/lottery.js";
 import { closeOnSignal, runDevnet, startNode, stopRequested } from "./commands/node.js";
 import * as queries from "./commands/query.js";
 import * as token from "./commands/token.js";
@@ -231,6 +237,68 @@ export function buildProgram(): Command {
     .addOption(symbolOption())
     .addOption(rpcOption())
     .action(async (o: { symbol: string; rpc: string }) => token.info(o));
+
+  const inv = program.command("invoice").description("electronic invoices: issue, reimburse, reverse, status, list");
+  const invKey = () => new Option("--key <file>", "key file of the signing account").makeOptionMandatory();
+  const invNumber = () => new Option("--number <number>", "invoice number, unique per issuing org").makeOptionMandatory();
+  inv
+    .command("issue")
+    .description("issue an invoice for your org (needs the invoice-issuer role)")
+    .addOption(invKey())
+    .addOption(invNumber())
+    .requiredOption("--seller-tax-id <id>", "seller's taxpayer id")
+    .requiredOption("--buyer-tax-id <id>", "buyer's taxpayer id")
+    .requiredOption("--buyer-org <org>", "the member org that will reimburse it")
+    .requiredOption("--amount <amount>", "amount before tax, a decimal integer of base units")
+    .requiredOption("--tax <amount>", "tax, a decimal integer of base units (may be 0)")
+    .requiredOption("--date <YYYY-MM-DD>", "issue date")
+    .option("--file <file>", "the invoice document: its digest is computed locally with the chain's hash")
+    .option("--digest <hex>", "the document's 32-byte digest in hex, instead of --file")
+    .addOption(rpcOption())
+    .action(async (o: invoice.IssueOptions) => invoice.issue(o));
+  inv
+    .command("reimburse")
+    .description("record the reimbursement of an invoice addressed to your org (once)")
+    .addOption(invKey())
+    .requiredOption("--issuer-org <org>", "the issuing org")
+    .addOption(invNumber())
+    .option("--claim-ref <text>", "your expense claim reference (at most 64 characters)")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; issuerOrg: string; number: string; claimRef?: string; rpc: string }) => invoice.reimburse(o));
+  inv
+    .command("reverse")
+    .description("reverse an invoice of your org before it is reimbursed (needs the invoice-issuer role)")
+    .addOption(invKey())
+    .addOption(invNumber())
+    .requiredOption("--reason <text>", "why (at most 256 characters)")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; number: string; reason: string; rpc: string }) => invoice.reverse(o));
+  inv
+    .command("status")
+    .description("an invoice's status (anyone); --file also checks that FILE is the document issued")
+    .requiredOption("--issuer-org <org>", "the issuing org")
+    .addOption(invNumber())
+    .option("--file <file>", "compare this document's hash with the recorded digest (exit 1 if it differs)")
+    .addOption(rpcOption())
+    .action(async (o: { issuerOrg: string; number: string; file?: string; rpc: string }) => invoice.status(o));
+  inv
+    .command("list")
+    .description("invoices of an issuing org (or to a buyer org) in issue order (tax-authority or regulator)")
+    .addOption(invKey())
+    .option("--issuer-org <org>", "list this org's issued invoices")
+    .option("--buyer-org <org>", "list invoices addressed to this org")
+    .option("--limit <n>", "at most this many (1 to 1000, default 100)")
+    .option("--after <cursor>", "continue after this cursor (`next` of the previous page)")
+    .addOption(rpcOption())
+    .action(async (o: { key: string; issuerOrg?: string; buyerOrg?: string; limit?: string; after?: string; rpc: string }) =>
+      invoice.list(o),
+    );
+
+  program.addCommand(financeCommand());
+  program.addCommand(govCommand());
+  program.addCommand(credentialCommand());
+  program.addCommand(creditCommand());
+  program.addCommand(lotteryCommand());
 
   const accounts = program.command("accounts").description("organisations and accounts");
   accounts

@@ -8,6 +8,7 @@ import { getSuite } from "./crypto/index.js";
 import type { CryptoSuite, SuiteId } from "./crypto/suite.js";
 import { encode, type Value } from "./encoding.js";
 import { TallyError } from "./errors.js";
+import { DEFAULT_GOVERNANCE_PARAMS, type GovernanceParams, governanceParamsProblem } from "./governance.js";
 import { LIMITS } from "./limits.js";
 import { addressOf } from "./tx.js";
 import { makeValidatorSet, type ValidatorSet } from "./validators.js";
@@ -36,6 +37,13 @@ export interface GenesisDoc {
   readonly validators: readonly GenesisValidator[];
   readonly orgs: readonly GenesisOrg[];
   readonly accounts: readonly GenesisAccount[];
+  /** Optional (absent: DEFAULT_GOVERNANCE_PARAMS); documents without it hash as they always did. */
+  readonly governance?: GovernanceParams;
+}
+
+/** The governance parameters a genesis document starts the chain with. */
+export function genesisGovernanceParams(doc: GenesisDoc): GovernanceParams {
+  return doc.governance ?? DEFAULT_GOVERNANCE_PARAMS;
 }
 
 /** A validated genesis with everything derived from it. */
@@ -48,6 +56,8 @@ export interface Genesis {
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Organisation ids (genesis orgs and governance `addOrg`). */
+export const ORG_ID_RE = ID_RE;
 export const ROLE_RE = /^[a-z][a-z0-9-]{0,31}$/;
 
 function fail(message: string, meta: Record<string, string | number> = {}): never {
@@ -58,15 +68,23 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const key of Object.keys(obj)) if (!allowed.includes(key)) fail(`unknown field ${where}.${key}`);
+function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string, optional: readonly string[] = []): void {
+  for (const key of Object.keys(obj)) if (!allowed.includes(key) && !optional.includes(key)) fail(`unknown field ${where}.${key}`);
   for (const key of allowed) if (!(key in obj)) fail(`missing field ${where}.${key}`);
+}
+
+function checkGovernance(governance: unknown): void {
+  if (!isObject(governance)) fail("governance must be an object");
+  checkKeys(governance, ["threshold", "votingPeriodBlocks"], "governance");
+  const problem = governanceParamsProblem({ threshold: governance.threshold, votingPeriodBlocks: governance.votingPeriodBlocks });
+  if (problem !== null) fail(`governance: ${problem}`);
 }
 
 /** Validates a parsed genesis JSON document. Throws TallyError BAD_GENESIS with the first problem found. */
 export function loadGenesis(json: unknown): Genesis {
   if (!isObject(json)) fail("genesis must be a JSON object");
-  checkKeys(json, ["chainId", "crypto", "genesisTimeMs", "validators", "orgs", "accounts"], "genesis");
+  checkKeys(json, ["chainId", "crypto", "genesisTimeMs", "validators", "orgs", "accounts"], "genesis", ["governance"]);
+  if ("governance" in json) checkGovernance(json.governance);
   const { chainId, crypto, genesisTimeMs, validators, orgs, accounts } = json;
   if (typeof chainId !== "string" || !ID_RE.test(chainId)) fail("chainId must match [a-z0-9][a-z0-9._-]{0,63}");
   if (crypto !== "ed25519" && crypto !== "sm2") fail("crypto must be ed25519 or sm2");

@@ -25,7 +25,7 @@ export const LIMITS = {
   evidenceMetadataBytesMax: 4 * 1024,
   /** Validators in one set. */
   validatorsMax: 128,
-  /** Voting power one validator may be given by `validators.set` (genesis powers are bounded by the set's total only). */
+  /** Voting power one validator may be given by a governance `setValidator` change (genesis powers are bounded by the set's total only). */
   validatorPowerMax: 2 ** 40,
   /**
    * Validator-set changes one proof may carry (spec/validators.md). A hop holds a header, a commit and a

@@ -130,6 +130,35 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
 }
 
 /**
+ * Checks that `header` is certified by the chain of `genesis`: same chain, the validator-set hops lead
+ * from the genesis set to the set the header names, and the commit certificate verifies under it.
+ * Returns that set; any failure goes to `fail` with the reason (each proof format has its own code).
+ */
+export function verifyCertifiedHeader(
+  genesis: Genesis,
+  header: BlockHeader,
+  commit: CommitCertificate,
+  validatorProof: readonly ValidatorSetHop[] | undefined,
+  fail: (reason: string) => never,
+): ValidatorSet {
+  const { suite } = genesis;
+  if (header.chainId !== genesis.doc.chainId) fail("the block is of another chain");
+  let validators: ValidatorSet;
+  try {
+    validators = verifyValidatorChain(suite, header.chainId, genesis.validators, validatorProof ?? [], header.height);
+  } catch (err) {
+    fail(`validator-set proof: ${(err as Error).message}`);
+  }
+  if (!equalBytes(header.validatorsHash, validators.hash)) fail("header names another validator set than the proof leads to");
+  try {
+    verifyCommit(suite, validators, header, commit);
+  } catch (err) {
+    fail(`commit certificate: ${(err as Error).message}`);
+  }
+  return validators;
+}
+
+/**
  * Verifies a receipt against a genesis: the genesis validator set is the root of trust, the receipt's
  * `validatorProof` leads from it to the set of the receipt's height (spec/validators.md), and the
  * block's commit must verify under that set. Throws TallyError BAD_RECEIPT (with the reason) unless
@@ -138,19 +167,7 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
 export function verifyReceipt(genesis: Genesis, receipt: Receipt): VerifiedReceipt {
   const { suite } = genesis;
   const { header } = receipt;
-  if (header.chainId !== genesis.doc.chainId) bad("receipt is for another chain");
-  let validators: ValidatorSet;
-  try {
-    validators = verifyValidatorChain(suite, header.chainId, genesis.validators, receipt.validatorProof ?? [], header.height);
-  } catch (err) {
-    bad(`validator-set proof: ${(err as Error).message}`);
-  }
-  if (!equalBytes(header.validatorsHash, validators.hash)) bad("header names another validator set than the proof leads to");
-  try {
-    verifyCommit(suite, validators, header, receipt.commit);
-  } catch (err) {
-    bad(`commit certificate: ${(err as Error).message}`);
-  }
+  const validators = verifyCertifiedHeader(genesis, header, receipt.commit, receipt.validatorProof, bad);
   if (!verifyMerkleProof(suite.hash, header.txRoot, receipt.tx, receipt.txProof)) bad("transaction is not in the block");
   if (!verifyMerkleProof(suite.hash, header.resultsRoot, receipt.result, receipt.resultProof)) bad("result is not in the block");
   if (receipt.txProof.index !== receipt.resultProof.index) bad("result belongs to another transaction");

@@ -18,6 +18,12 @@ export const ROLES = {
   invoiceIssuer: "invoice-issuer",
   /** Registers documents and records financing and payment uses of them. */
   bank: "bank",
+  /** Records verifiable credentials for its organisation (spec/modules/credentials.md). */
+  credentialIssuer: "credential-issuer",
+  /** Opens lottery rounds (close and reveal heights, drawers, purchase cap) (spec/modules/lottery.md). */
+  lotteryCentre: "lottery-centre",
+  /** A lottery sales terminal: seals batches of sold tickets. */
+  lotteryTerminal: "lottery-terminal",
 } as const;
 
 export type BuiltinRole = (typeof ROLES)[keyof typeof ROLES];

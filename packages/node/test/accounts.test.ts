@@ -90,17 +90,17 @@ for (const suiteId of SUITES) {
     test("the admin registers an account in another org; roles are stored sorted and de-duplicated", async () => {
       const dave = fresh("dave");
       assert.equal(await account(dave.address), null);
-      const result = await register(admin, dave.publicKey, "acme", ["clerk", "auditor", "clerk"]);
+      const result = await register(admin, dave.publicKey, "acme", ["issuer", "bank", "issuer"]);
       assert.equal(result.status, "ok");
       assert.deepEqual(result.value, { address: dave.address });
       assert.deepEqual(result.events, [
-        { module: "accounts", name: "registered", data: { address: dave.address, org: "acme", roles: ["auditor", "clerk"] } },
+        { module: "accounts", name: "registered", data: { address: dave.address, org: "acme", roles: ["bank", "issuer"] } },
       ]);
       assert.deepEqual(await account(dave.address), {
         address: dave.address,
         publicKey: toHex(dave.publicKey),
         org: "acme",
-        roles: ["auditor", "clerk"],
+        roles: ["bank", "issuer"],
         nonce: 0,
       });
     });
@@ -117,14 +117,21 @@ for (const suiteId of SUITES) {
     test("an org admin registers accounts of its own org, but not of another org, and cannot grant admin", async () => {
       const erin = fresh("erin");
       await refusedRegistration(acmeAdmin, erin, "consortium", [], "FORBIDDEN");
-      await refusedRegistration(acmeAdmin, erin, "globex", ["clerk"], "FORBIDDEN");
+      await refusedRegistration(acmeAdmin, erin, "globex", ["issuer"], "FORBIDDEN");
       const grant = await refusedRegistration(acmeAdmin, erin, "acme", ["admin"], "FORBIDDEN");
       assert.equal(grant.message, "only the chain admin grants the admin role");
-      const ok = await register(acmeAdmin, erin.publicKey, "acme", ["clerk", "org-admin"]);
+      const ok = await register(acmeAdmin, erin.publicKey, "acme", ["issuer", "org-admin"]);
       assert.equal(ok.status, "ok");
-      assert.deepEqual((await account(erin.address)).roles, ["clerk", "org-admin"]);
+      assert.deepEqual((await account(erin.address)).roles, ["issuer", "org-admin"]);
       // Org admins it creates are bound to the same org.
       await refusedRegistration(erin, fresh("frank"), "consortium", [], "FORBIDDEN");
+    });
+
+    test("roles must be built in or defined by governance: UNKNOWN_ROLE", async () => {
+      const gina = fresh("gina");
+      const refused = await refusedRegistration(admin, gina, "acme", ["bank", "clerk"], "UNKNOWN_ROLE");
+      assert.deepEqual(refused.value, { role: "clerk" });
+      await refusedRegistration(acmeAdmin, gina, "acme", ["auditor"], "UNKNOWN_ROLE");
     });
 
     test("an account without admin or org-admin cannot register anyone: FORBIDDEN", async () => {

@@ -84,7 +84,18 @@ for (const suiteId of SUITES) {
       assert.equal(status.json.latestHash, net.genesis.hashHex);
       assert.equal(status.json.latestTimeMs, net.doc.genesisTimeMs);
       assert.equal(status.json.validators, 1);
-      assert.deepEqual(status.json.modules, ["accounts", "evidence", "validators", "tokens"]);
+      assert.deepEqual(status.json.modules, [
+        "accounts",
+        "evidence",
+        "validators",
+        "tokens",
+        "governance",
+        "documents",
+        "invoices",
+        "credit",
+        "credentials",
+        "lottery",
+      ]);
       assert.deepEqual((await get(url, "/v1/genesis")).json, net.doc);
       assert.deepEqual((await get(url, "/health")).json, { ok: true });
       const latest = await get(url, "/v1/blocks/latest");
@@ -454,6 +465,7 @@ for (const suiteId of SUITES) {
         "/v1/evidence/{digest}": ["get"],
         "/v1/evidence/{digest}/receipt": ["get"],
         "/v1/query/{module}/{name}": ["post"],
+        "/v1/credentials/{issuer}/{id}/status": ["get"],
         "/v1/modules": ["get"],
         "/v1/audit/accounts/{address}/txs": ["post"],
       };

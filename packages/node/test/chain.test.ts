@@ -241,7 +241,7 @@ for (const suiteId of SUITES) {
         },
         {
           txs: [
-            sign(net, admin.key, 1, "accounts", "register", { publicKey: carol.key.publicKey, org: "consortium", roles: ["clerk"] }),
+            sign(net, admin.key, 1, "accounts", "register", { publicKey: carol.key.publicKey, org: "consortium", roles: ["bank"] }),
             notarize(net, bob.key, 0, "d1"), // fails: EVIDENCE_EXISTS
           ],
           timeMs: T1 + 1000,

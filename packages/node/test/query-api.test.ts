@@ -81,7 +81,10 @@ for (const suiteId of SUITES) {
         ["info", "balance", "holders"],
       );
       assert.match(tokens.queries[0]?.args ?? "", /symbol/);
-      assert.deepEqual(modules.find((m) => m.name === "accounts")?.methods.find((m) => m.name === "register")?.roles, ["admin", "org-admin"]);
+      assert.deepEqual(modules.find((m) => m.name === "accounts")?.methods.find((m) => m.name === "register")?.roles, [
+        "admin",
+        "org-admin",
+      ]);
     });
 
     test("an anonymous query is answered from the node's state at its head", async () => {

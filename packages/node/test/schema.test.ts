@@ -142,7 +142,18 @@ describe("built-in method schemas (through ExecutionEngine.resolveCall)", () => 
     resolveFails("evidence", "nope", {}, "UNKNOWN_METHOD");
     resolveFails("evidence", "constructor", {}, "UNKNOWN_METHOD");
     resolveFails("accounts", "hasOwnProperty", {}, "UNKNOWN_METHOD");
-    assert.deepEqual(engine.moduleNames(), ["accounts", "evidence", "validators", "tokens"]);
+    assert.deepEqual(engine.moduleNames(), [
+      "accounts",
+      "evidence",
+      "validators",
+      "tokens",
+      "governance",
+      "documents",
+      "invoices",
+      "credit",
+      "credentials",
+      "lottery",
+    ]);
   });
 
   test("evidence.notarize", () => {

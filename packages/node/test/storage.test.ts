@@ -236,7 +236,7 @@ describe("storage of accounts registered after genesis", () => {
         const reg = sign(net, net.admin.key, 0, "accounts", "register", {
           publicKey: newcomer.key.publicKey,
           org: "consortium",
-          roles: ["b", "a", "b"],
+          roles: ["issuer", "bank", "issuer"],
         });
         const e = await commitBlock(c, net, [reg], T1);
         assert.equal(e?.results[0]?.status, "ok");
@@ -246,7 +246,7 @@ describe("storage of accounts registered after genesis", () => {
       const c = await openChain(net, dir.path);
       try {
         const account = c.chain.account(newcomer.address);
-        assert.deepEqual(account, { publicKey: newcomer.key.publicKey, org: "consortium", roles: ["a", "b"], nonce: 1 });
+        assert.deepEqual(account, { publicKey: newcomer.key.publicKey, org: "consortium", roles: ["bank", "issuer"], nonce: 1 });
       } finally {
         await c.close();
       }

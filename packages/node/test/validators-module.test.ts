@@ -16,7 +16,7 @@ import {
 } from "@tally/core";
 import { PROPOSER_TOTAL_POWER_MAX } from "../src/consensus/proposer.js";
 import { type BlockOutput, ExecutionEngine } from "../src/execution/engine.js";
-import { BUILTIN_MODULES } from "../src/modules/index.js";
+import { BUILTIN_MODULES, governanceModule } from "../src/modules/index.js";
 import {
   getMisbehaviour,
   listMisbehaviour,
@@ -48,6 +48,15 @@ function setup(net: TestNet, genesis: Genesis = net.genesis) {
     nonces.set(who.address, nonce + 1);
     return envelope(net, sign(net, who.key, nonce, VALIDATORS_MODULE, method, args));
   };
+  /**
+   * A validator change: a governance `setValidator` proposal. These nets have one organisation, so a
+   * proposal by its admin passes and executes in its own transaction.
+   */
+  const change = (who: TestAccount, args: Record<string, Value>): TxEnvelope => {
+    const nonce = nonces.get(who.address) ?? 0;
+    nonces.set(who.address, nonce + 1);
+    return envelope(net, sign(net, who.key, nonce, "governance", "propose", { action: { kind: "setValidator", ...args } }));
+  };
   const run = (txs: readonly TxEnvelope[]): BlockOutput => {
     const out = engine.executeBlock(
       { height: state.height + 1, timeMs: 1_700_000_001_000 + state.height, prevStateRoot: state.root, txs },
@@ -60,7 +69,7 @@ function setup(net: TestNet, genesis: Genesis = net.genesis) {
   };
   const setAt = (height: number) => validatorSetAt(net.suite, state.read, height);
   const scheduled = () => scheduledValidatorSet(net.suite, state.read);
-  return { engine, state, tx, run, setAt, scheduled };
+  return { engine, state, tx, change, run, setAt, scheduled };
 }
 
 function powers(set: ValidatorSet): Record<string, number> {
@@ -107,11 +116,12 @@ for (const suiteId of SUITES) {
     });
 
     test("add, change power and remove take effect two heights after their block", () => {
-      const { tx, run, setAt, scheduled, state } = setup(net);
-      const add = run([tx(admin, "set", { publicKey: hex(x), power: 5 })]);
+      const { change, run, setAt, scheduled, state } = setup(net);
+      const add = run([change(admin, { publicKey: hex(x), power: 5 })]);
       const result = add.results[0];
       assert.equal(result?.status, "ok", result?.message ?? "");
-      const event = result?.events[0];
+      // The proposal's receipt carries the validators module's own event.
+      const event = result?.events.find((e) => e.module === VALIDATORS_MODULE);
       assert.equal(event?.name, "changed");
       const data = event?.data as Record<string, Value>;
       assert.equal(data.effectiveHeight, 3);
@@ -121,13 +131,15 @@ for (const suiteId of SUITES) {
       assert.deepEqual(powers(setAt(2)), { [hex(v0)]: 1 });
       assert.deepEqual(powers(setAt(3)), { [hex(v0)]: 1, [hex(x)]: 5 });
 
-      const change = run([tx(admin, "set", { publicKey: hex(x), power: 7 })]);
-      assert.equal(change.results[0]?.status, "ok");
-      assert.equal((change.results[0]!.value as Record<string, Value>).effectiveHeight, 4);
+      const reweight = run([change(admin, { publicKey: hex(x), power: 7 })]);
+      assert.equal(reweight.results[0]?.status, "ok");
+      const changed = reweight.results[0]?.events.find((e) => e.module === VALIDATORS_MODULE);
+      assert.ok(changed);
+      assert.equal((changed.data as Record<string, Value>).effectiveHeight, 4);
       assert.deepEqual(powers(setAt(3)), { [hex(v0)]: 1, [hex(x)]: 5 });
       assert.deepEqual(powers(setAt(4)), { [hex(v0)]: 1, [hex(x)]: 7 });
 
-      const remove = run([tx(admin, "set", { publicKey: hex(v0), power: 0 })]);
+      const remove = run([change(admin, { publicKey: hex(v0), power: 0 })]);
       assert.equal(remove.results[0]?.status, "ok");
       assert.deepEqual(powers(setAt(4)), { [hex(v0)]: 1, [hex(x)]: 7 });
       assert.deepEqual(powers(setAt(5)), { [hex(x)]: 7 });
@@ -151,22 +163,22 @@ for (const suiteId of SUITES) {
     });
 
     test("set(h) and nextValidatorsHash are known before block h executes", () => {
-      const { tx, run, setAt, scheduled } = setup(net);
+      const { change, run, setAt, scheduled } = setup(net);
       run([]);
       // After block 1 (state at height 1): set(3) is the scheduled set.
       assert.equal(toHex(scheduled().hash), toHex(setAt(3).hash));
-      run([tx(admin, "set", { publicKey: hex(x), power: 2 })]); // block 2: changes set(4)
+      run([change(admin, { publicKey: hex(x), power: 2 })]); // block 2: changes set(4)
       assert.equal(toHex(setAt(3).hash), toHex(net.genesis.validators.hash));
       assert.equal(toHex(scheduled().hash), toHex(setAt(4).hash));
       assert.notEqual(toHex(setAt(4).hash), toHex(setAt(3).hash));
     });
 
     test("several changes in one block accumulate into one epoch", () => {
-      const { tx, run, setAt, state } = setup(net);
+      const { change, run, setAt, state } = setup(net);
       const out = run([
-        tx(admin, "set", { publicKey: hex(x), power: 2 }),
-        tx(admin, "set", { publicKey: hex(y), power: 3 }),
-        tx(admin, "set", { publicKey: hex(x), power: 4 }),
+        change(admin, { publicKey: hex(x), power: 2 }),
+        change(admin, { publicKey: hex(y), power: 3 }),
+        change(admin, { publicKey: hex(x), power: 4 }),
       ]);
       assert.deepEqual(
         out.results.map((r) => r.status),
@@ -177,10 +189,10 @@ for (const suiteId of SUITES) {
     });
 
     test("changes that cancel out within a block leave no epoch", () => {
-      const { tx, run, setAt, scheduled, state } = setup(net);
-      run([tx(admin, "set", { publicKey: hex(x), power: 2 })]); // epoch from 3
+      const { change, run, setAt, scheduled, state } = setup(net);
+      run([change(admin, { publicKey: hex(x), power: 2 })]); // epoch from 3
       const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
-      const out = run([tx(admin, "set", { publicKey: hex(y), power: 1 }), tx(admin, "set", { publicKey: hex(y), power: 0 })]);
+      const out = run([change(admin, { publicKey: hex(y), power: 1 }), change(admin, { publicKey: hex(y), power: 0 })]);
       assert.deepEqual(
         out.results.map((r) => r.status),
         ["ok", "ok"],
@@ -191,10 +203,10 @@ for (const suiteId of SUITES) {
       assert.equal(toHex(setAt(4).hash), toHex(setAt(3).hash));
     });
 
-    test("only the chain admin may change the set", () => {
-      const { tx, run, state } = setup(net);
+    test("only a governance proposal changes the set; an account without a proposer role cannot propose", () => {
+      const { change, run, state } = setup(net);
       const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
-      const out = run([tx(alice, "set", { publicKey: hex(x), power: 1 })]);
+      const out = run([change(alice, { publicKey: hex(x), power: 1 })]);
       assert.equal(out.results[0]?.code, "FORBIDDEN");
       assert.deepEqual(state.entriesUnder(`${VALIDATORS_MODULE}/`), before);
     });
@@ -205,7 +217,7 @@ for (const suiteId of SUITES) {
         net,
         Array.from({ length: LIMITS.validatorsMax }, (_, i) => ({ key: testKey(net.suite, `full/${i}`), power: 1 })),
       );
-      const cases: Array<[string, Value, string, TestNet?]> = [
+      const cases: Array<[string, Record<string, Value>, string, TestNet?]> = [
         ["invalid key", { publicKey: "00".repeat(net.suite.publicKeyBytes), power: 1 }, "BAD_ARGS"],
         ["key of the wrong length", { publicKey: hex(x).slice(2), power: 1 }, "BAD_ARGS"],
         ["upper-case hex", { publicKey: hex(x).toUpperCase(), power: 1 }, "BAD_ARGS"],
@@ -218,18 +230,20 @@ for (const suiteId of SUITES) {
         ["total power above the proposer's limit", { publicKey: hex(x), power: 1 }, "TOO_LARGE", overflowNet],
         ["more than validatorsMax validators", { publicKey: hex(x), power: 1 }, "TOO_LARGE", fullNet],
       ];
-      const def = validatorsModule.methods.set;
+      assert.equal(validatorsModule.methods.set, undefined);
+      const def = governanceModule.methods.propose;
       assert.ok(def?.precheck);
       for (const [name, args, code, variant] of cases) {
-        const { tx, run, state } = setup(variant ?? net, (variant ?? net).genesis);
+        const { change, run, state } = setup(variant ?? net, (variant ?? net).genesis);
         const before = state.entriesUnder(`${VALIDATORS_MODULE}/`);
-        const out = run([tx(admin, "set", args)]);
+        const out = run([change(admin, args)]);
         assert.equal(out.results[0]?.code, code, name);
         assert.deepEqual(out.results[0]?.events, [], name);
         assert.deepEqual(state.entriesUnder(`${VALIDATORS_MODULE}/`), before, name);
         let admission = "none";
         try {
-          def.precheck({ suite: net.suite, caller: admin.address, get: state.read }, def.args.parse(args, ""));
+          const proposal = { action: { kind: "setValidator", ...args } };
+          def.precheck({ suite: net.suite, caller: admin.address, get: state.read }, def.args.parse(proposal, ""));
         } catch (err) {
           admission = (err as { code: string }).code;
         }
@@ -350,9 +364,9 @@ for (const suiteId of SUITES) {
     });
 
     test("evidence is checked against the set of its own height, across changes", () => {
-      const { tx, run, setAt } = setup(net, net.genesis);
+      const { tx, change, run, setAt } = setup(net, net.genesis);
       const z = testKey(net.suite, "validators/z");
-      run([tx(admin, "set", { publicKey: hex(z), power: 1 })]); // block 1: set(3) gains z
+      run([change(admin, { publicKey: hex(z), power: 1 })]); // block 1: set(3) gains z
       run([]);
       run([]);
       const set3 = setAt(3);

@@ -11,6 +11,11 @@ import {
   TallyError,
   toHex,
 } from "@tally/core";
+import { CredentialReads } from "./credentials.js";
+import { CreditReads } from "./credit.js";
+import { GovernanceReads } from "./governance.js";
+import { InvoiceReads } from "./invoices.js";
+import { LotteryReads } from "./lottery.js";
 import { TokenReads } from "./tokens.js";
 import type {
   AccountView,
@@ -83,12 +88,27 @@ export class TallyClient {
   private readonly fetchImpl: typeof fetch;
   /** Proven reads of the tokens module (balances, token records, freezes). */
   readonly tokens: TokenReads;
+  /** Credential records, status proofs, presentations with proofs, and verification against the genesis. */
+  readonly credentials: CredentialReads;
+  /** Invoice status checks (anyone) and proven invoice records. */
+  readonly invoices: InvoiceReads;
+  /** Lottery rounds, batches and draws, and re-derivation of a draw from ledger data. */
+  readonly lottery: LotteryReads;
+  /** Governance proposals, parameters, roles and freezes (module queries). */
+  readonly governance: GovernanceReads;
+  /** Credit standing and history of an entity (anyone), and the standing proven from state. */
+  readonly credit: CreditReads;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 65_000;
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.tokens = new TokenReads(this);
+    this.credentials = new CredentialReads(this);
+    this.invoices = new InvoiceReads(this);
+    this.lottery = new LotteryReads(this);
+    this.governance = new GovernanceReads(this);
+    this.credit = new CreditReads(this);
   }
 
   private async request<T>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -188,6 +208,12 @@ export class TallyClient {
 
   state(keyHex: string, height?: number): Promise<StateView> {
     return this.request("GET", `/v1/state/${keyHex}${height === undefined ? "" : `?height=${height}`}`);
+  }
+
+  /** A credential's status proof at the latest block, hex of CBOR (spec/modules/credentials.md §status proof). */
+  credentialStatus(issuer: string, id: string, keyId?: string): Promise<{ issuer: string; id: string; height: number; proof: string }> {
+    const query = keyId === undefined ? "" : `?keyId=${encodeURIComponent(keyId)}`;
+    return this.request("GET", `/v1/credentials/${encodeURIComponent(issuer)}/${encodeURIComponent(id)}/status${query}`);
   }
 
   evidence(digestHex: string): Promise<EvidenceView> {

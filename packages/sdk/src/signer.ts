@@ -14,6 +14,12 @@ import {
   type Value,
 } from "@tally/core";
 import type { QueryAnswer, QuerySigner, SubmitOptions, TallyClient } from "./client.js";
+import { CredentialCalls } from "./credentials.js";
+import { CreditCalls } from "./credit.js";
+import { DocumentCalls } from "./documents.js";
+import { GovernanceCalls } from "./governance.js";
+import { InvoiceCalls } from "./invoices.js";
+import { LotteryCalls } from "./lottery.js";
 import { TokenCalls } from "./tokens.js";
 import type { SubmitResult } from "./types.js";
 
@@ -27,6 +33,18 @@ export class AccountSigner implements QuerySigner {
   readonly address: string;
   /** Calls of the tokens module signed by this account. */
   readonly tokens: TokenCalls;
+  /** Calls of the credentials module (issuer keys, issuance, revocation) signed by this account. */
+  readonly credentials: CredentialCalls;
+  /** Calls of the documents module (trade finance, payment authenticity) signed by this account. */
+  readonly documents: DocumentCalls;
+  /** Calls of the invoices module signed by this account, and the tax authority's signed listings. */
+  readonly invoices: InvoiceCalls;
+  /** Governance proposals, votes and retries signed by this account. */
+  readonly governance: GovernanceCalls;
+  /** Calls of the credit module (events, links, repairs) and the regulator's open-application listing. */
+  readonly credit: CreditCalls;
+  /** Calls of the lottery module signed by this account, and its signed lottery queries. */
+  readonly lottery: LotteryCalls;
   private readonly suite: CryptoSuite;
 
   private constructor(
@@ -38,6 +56,12 @@ export class AccountSigner implements QuerySigner {
     this.suite = getSuite(key.suite);
     this.address = addressOf(this.suite, key.publicKey);
     this.tokens = new TokenCalls(this);
+    this.credentials = new CredentialCalls(this);
+    this.documents = new DocumentCalls(this, this.suite);
+    this.invoices = new InvoiceCalls(this);
+    this.lottery = new LotteryCalls(this);
+    this.governance = new GovernanceCalls(this);
+    this.credit = new CreditCalls(this);
   }
 
   static async connect(client: TallyClient, key: KeyPair): Promise<AccountSigner> {

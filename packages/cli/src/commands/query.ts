@@ -30,5 +30,10 @@ export async function audit(o: { address: string; key: string; limit?: string; a
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 1000)) throw new CommandFailure("--limit must be 1 to 1000");
   const client = new TallyClient(o.rpc);
   const signer = await AccountSigner.connect(client, readKey(o.key));
-  printJson(await client.auditTrail(o.address, signer, { ...(limit === undefined ? {} : { limit }), ...(o.after === undefined ? {} : { after: o.after }) }));
+  printJson(
+    await client.auditTrail(o.address, signer, {
+      ...(limit === undefined ? {} : { limit }),
+      ...(o.after === undefined ? {} : { after: o.after }),
+    }),
+  );
 }

@@ -27,6 +27,7 @@ import type { Chain } from "../chain.js";
 import type { Logger } from "../logger.js";
 import type { NodeMetrics } from "../metrics.js";
 import { type CommitOutcome, CommitWaiters } from "./commit-waiters.js";
+import { registerCredentialRoutes } from "./credential-routes.js";
 import { errorBody, errorSchema, fromFastifyError, httpStatus } from "./errors.js";
 import { registerQueryRoutes } from "./query-routes.js";
 import { registerValidatorRoutes } from "./validator-routes.js";
@@ -433,6 +434,7 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
 
   registerValidatorRoutes(app, chain, errors);
   registerQueryRoutes(app, chain, { ...errors, 401: errorSchema }, deps.nowMs ?? Date.now);
+  registerCredentialRoutes(app, chain, errors);
 
   await app.ready();
   return app;

@@ -193,12 +193,7 @@ export class ExecutionEngine {
     try {
       const { def, parsed } = this.resolveCall(tx.module, tx.method, tx.args);
       refuseGated((key) => txState.get(key), env.sender, org, tx.module);
-      if (def.roles !== undefined && !def.roles.some((r) => roles.includes(r))) {
-        throw new TallyError("FORBIDDEN", `${tx.module}.${tx.method} needs one of the roles: ${def.roles.join(", ")}`, {
-          module: tx.module,
-          method: tx.method,
-        });
-      }
+      refuseWithoutRole(def, roles, tx.module, tx.method);
       const value = def.run(contextFor(tx.module), parsed);
       txState.mergeInto(block);
       return { txHash: env.hash, status: "ok", code: null, message: null, value, events };
@@ -231,6 +226,16 @@ export function refuseGated(get: (key: Uint8Array) => Uint8Array | null, sender:
   if (get(orgKey(org)) === null) throw new TallyError("NO_SUCH_ORG", "the signer's organisation is no longer a member", { org });
   if (get(frozenAccountKey(sender)) !== null) throw new TallyError("ACCOUNT_FROZEN", undefined, { address: sender });
   if (get(frozenModuleKey(module)) !== null) throw new TallyError("MODULE_FROZEN", undefined, { module });
+}
+
+/**
+ * A method with `roles` needs the caller to hold one of them (FORBIDDEN). Checked at execution only,
+ * so the refusal is a failed result in a receipt like every other module refusal.
+ */
+function refuseWithoutRole(def: Pick<MethodDef<unknown>, "roles">, roles: readonly string[], module: string, method: string): void {
+  if (def.roles !== undefined && !def.roles.some((r) => roles.includes(r))) {
+    throw new TallyError("FORBIDDEN", `${module}.${method} needs one of the roles: ${def.roles.join(", ")}`, { module, method });
+  }
 }
 
 function errorValue(err: TallyError): Value {

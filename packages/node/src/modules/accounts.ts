@@ -3,8 +3,20 @@
  * transactions; the account record also carries the nonce that makes every transaction unique.
  * An org admin registers accounts of its own org; the chain admin registers accounts of any org.
  */
-import { accountKey, addressOf, decode, encode, fromHex, orgKey, ROLE_RE, TallyError, type Value } from "@tally/core";
-import { defineMethod, type Module } from "../execution/module.js";
+import {
+  accountKey,
+  addressOf,
+  decode,
+  definedRoleKey,
+  encode,
+  fromHex,
+  isBuiltinRole,
+  orgKey,
+  ROLE_RE,
+  TallyError,
+  type Value,
+} from "@tally/core";
+import { type CallContext, defineMethod, type Module } from "../execution/module.js";
 import { s } from "../execution/schema.js";
 
 export const ROLE_ADMIN = "admin";
@@ -29,6 +41,55 @@ export function decodeAccount(bytes: Uint8Array): AccountRecord {
 export function readAccount(get: (key: Uint8Array) => Uint8Array | null, address: string): AccountRecord | null {
   const bytes = get(accountKey(address));
   return bytes === null ? null : decodeAccount(bytes);
+}
+
+/** A role accounts may hold: built in (core/src/roles.ts) or defined by governance. */
+export function isKnownRole(get: (key: Uint8Array) => Uint8Array | null, role: string): boolean {
+  return isBuiltinRole(role) || get(definedRoleKey(role)) !== null;
+}
+
+export function refuseUnknownRole(get: (key: Uint8Array) => Uint8Array | null, role: string): void {
+  if (!isKnownRole(get, role)) throw new TallyError("UNKNOWN_ROLE", undefined, { role });
+}
+
+// ---- changes made by governance (spec/modules/governance.md): `ctx` is this module's context ------
+
+export function addOrg(ctx: CallContext, org: { id: string; name: string }): void {
+  if (ctx.get(orgKey(org.id)) !== null) throw new TallyError("ORG_EXISTS", undefined, { org: org.id });
+  ctx.set(orgKey(org.id), encode({ id: org.id, name: org.name }));
+  ctx.emit("org-added", { id: org.id, name: org.name });
+}
+
+/**
+ * Removes the organisation record. Its accounts stay in state but the engine refuses their
+ * transactions (NO_SUCH_ORG) for as long as the organisation is not a member.
+ */
+export function removeOrg(ctx: CallContext, id: string): void {
+  if (ctx.get(orgKey(id)) === null) throw new TallyError("NO_SUCH_ORG", undefined, { org: id });
+  ctx.delete(orgKey(id));
+  ctx.emit("org-removed", { id });
+}
+
+function requireAccount(ctx: CallContext, address: string): AccountRecord {
+  const account = readAccount(ctx.get, address);
+  if (account === null) throw new TallyError("NO_SUCH_ACCOUNT", undefined, { address });
+  return account;
+}
+
+export function grantRole(ctx: CallContext, address: string, role: string): void {
+  refuseUnknownRole(ctx.get, role);
+  const account = requireAccount(ctx, address);
+  if (account.roles.includes(role)) throw new TallyError("BAD_ARGS", "the account already has this role", { field: "role", role });
+  ctx.set(accountKey(address), encodeAccount({ ...account, roles: [...account.roles, role].sort() }));
+  ctx.emit("role-granted", { address, role });
+}
+
+export function revokeRole(ctx: CallContext, address: string, role: string): void {
+  refuseUnknownRole(ctx.get, role);
+  const account = requireAccount(ctx, address);
+  if (!account.roles.includes(role)) throw new TallyError("NOT_FOUND", "the account does not have this role", { address, role });
+  ctx.set(accountKey(address), encodeAccount({ ...account, roles: account.roles.filter((r) => r !== role) }));
+  ctx.emit("role-revoked", { address, role });
 }
 
 const registerArgs = s.object({
@@ -69,6 +130,7 @@ export const accountsModule: Module = {
         if (ctx.get(orgKey(args.org)) === null) throw new TallyError("NO_SUCH_ORG", undefined, { org: args.org });
         const address = addressOf(ctx.suite, args.publicKey);
         if (ctx.get(accountKey(address)) !== null) throw new TallyError("ACCOUNT_EXISTS", undefined, { address });
+        for (const role of args.roles) refuseUnknownRole(ctx.get, role);
         const roles = [...new Set(args.roles)].sort();
         ctx.set(accountKey(address), encodeAccount({ publicKey: args.publicKey, org: args.org, roles, nonce: 0 }));
         ctx.emit("registered", { address, org: args.org, roles });

@@ -1,7 +1,8 @@
 /**
  * Validator-set changes and equivocation reports (spec/validators.md, spec/modules/validators.md).
  *
- * The chain admin changes the set with `set`; a change committed in block h takes effect at height
+ * Governance changes the set (`setValidator`, called by a `setValidator` proposal: there is no
+ * method for it here); a change committed in block h takes effect at height
  * h + 2, so every header can name the next set (`nextValidatorsHash`) before its block executes. The
  * module keeps the scheduled set (what the next change builds on, and set(h + 2) after block h) and an
  * append-only list of epochs `{fromHeight, set}` from which the set of any past height is found.
@@ -37,10 +38,9 @@ import {
   verifyEquivocation,
 } from "@tally/core";
 import { PROPOSER_TOTAL_POWER_MAX } from "../consensus/proposer.js";
-import { defineMethod, type Module } from "../execution/module.js";
+import { type CallContext, defineMethod, type Module } from "../execution/module.js";
 import type { Schema } from "../execution/schema.js";
 import { s } from "../execution/schema.js";
-import { ROLE_ADMIN } from "./accounts.js";
 
 export const VALIDATORS_MODULE = "validators";
 
@@ -339,7 +339,8 @@ const powerArg: Schema<number> = {
   },
 };
 
-const setArgs = s.object({ publicKey: hexArg(128), power: powerArg });
+/** Arguments of a validator change: `publicKey` in hex, `power` 0 (remove) to validatorPowerMax. */
+export const validatorChangeArgs = s.object({ publicKey: hexArg(128), power: powerArg });
 const reportArgs = s.object({ evidence: hexArg(LIMITS.equivocationBytesMax) });
 
 interface PlannedChange {
@@ -472,6 +473,30 @@ function checkReport(suite: CryptoSuite, get: StateGet, hex: string, currentHeig
   return { evidence, equivocation, set, id, key };
 }
 
+/** Refuses a change that `setValidator` would refuse, without writing (governance checks proposals with it). */
+export function checkValidatorChange(suite: CryptoSuite, get: StateGet, args: { publicKey: string; power: number }): void {
+  planChange(suite, get, args);
+}
+
+/**
+ * Adds a validator, changes its power or removes it (power 0), effective at ctx.height + 2. `ctx` is
+ * this module's context (governance calls it through `asModule`).
+ */
+export function setValidator(ctx: CallContext, args: { publicKey: string; power: number }): Value {
+  const { publicKey, previousPower, next } = planChange(ctx.suite, ctx.get, args);
+  const effectiveHeight = ctx.height + 2;
+  schedule(ctx, effectiveHeight, next);
+  ctx.emit("changed", {
+    publicKey,
+    power: args.power,
+    previousPower,
+    effectiveHeight,
+    validatorsHash: next.hash,
+    totalPower: next.totalPower,
+  });
+  return { effectiveHeight, validatorsHash: next.hash, totalPower: next.totalPower, validators: next.validators.length };
+}
+
 export const validatorsModule: Module = {
   name: VALIDATORS_MODULE,
   initGenesis(ctx) {
@@ -481,28 +506,6 @@ export const validatorsModule: Module = {
     ctx.set(validatorEpochCountKey(), encode(1));
   },
   methods: {
-    set: defineMethod({
-      description: "Add a validator, change its power, or remove it (power 0). Takes effect two heights after the block that commits it.",
-      args: setArgs,
-      roles: [ROLE_ADMIN],
-      precheck(ctx, args) {
-        planChange(ctx.suite, ctx.get, args);
-      },
-      run(ctx, args) {
-        const { publicKey, previousPower, next } = planChange(ctx.suite, ctx.get, args);
-        const effectiveHeight = ctx.height + 2;
-        schedule(ctx, effectiveHeight, next);
-        ctx.emit("changed", {
-          publicKey,
-          power: args.power,
-          previousPower,
-          effectiveHeight,
-          validatorsHash: next.hash,
-          totalPower: next.totalPower,
-        });
-        return { effectiveHeight, validatorsHash: next.hash, totalPower: next.totalPower, validators: next.validators.length };
-      },
-    }),
     "report-equivocation": defineMethod({
       description: "Report two conflicting signed votes of one validator (hex of the encoded equivocation evidence).",
       args: reportArgs,

@@ -108,7 +108,11 @@ describe("a 4-validator network with an observer", () => {
     });
     const res = await post(cluster.url(0), "/v1/txs", { tx: toHex(register.bytes), wait: true, timeoutMs: 20_000 });
     assert.equal(res.status, 200, res.text);
-    await waitFor(async () => (await get(cluster.url(OBSERVER), `/v1/txs/${register.hash}`)).status === 200, "register on the observer", 10_000);
+    await waitFor(
+      async () => (await get(cluster.url(OBSERVER), `/v1/txs/${register.hash}`)).status === 200,
+      "register on the observer",
+      10_000,
+    );
     for (const i of VALIDATORS) await cluster.stop(i);
 
     const args = { address: cluster.admin.address, limit: 100 };
@@ -118,7 +122,9 @@ describe("a 4-validator network with an observer", () => {
       headers: { "content-type": "application/json", [QUERY_AUTH_HEADER]: header },
     });
     assert.equal(trail.status, 200, trail.text);
-    const calls = (trail.json.items as Array<{ module: string; method: string; status: string }>).map((i) => `${i.module}.${i.method}:${i.status}`);
+    const calls = (trail.json.items as Array<{ module: string; method: string; status: string }>).map(
+      (i) => `${i.module}.${i.method}:${i.status}`,
+    );
     assert.deepEqual(calls, ["evidence.notarize:ok", "accounts.register:ok"]);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Validator-set changes on a live network: an admin transaction makes the observer a validator two
+ * Validator-set changes on a live network: a governance proposal (passed at once: the cluster has one
+ * member organisation) makes the observer a validator two
  * heights later; it then signs, the chain stays live, and receipts after the change verify from
  * genesis alone through the validator-set proof.
  */
@@ -31,12 +32,18 @@ describe("validator-set changes", () => {
     const res = await post(cluster.url(0), "/v1/txs", { tx: toHex(bytes), wait: true, timeoutMs: 20_000 });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.result.status, "ok", res.text);
+    if (module === "governance") assert.equal(res.json.result.value.status, "executed", res.text);
     return { hash, height: res.json.height as number };
+  }
+
+  /** A `setValidator` proposal, executed in its own transaction. */
+  async function setValidator(publicKey: string, power: number): Promise<{ hash: string; height: number }> {
+    return submit("governance", "propose", { action: { kind: "setValidator", publicKey, power } });
   }
 
   it("adds the observer as a validator from height h + 2, and it votes", async () => {
     const observerKey = toHex((cluster.members[4] as { key: { publicKey: Uint8Array } }).key.publicKey);
-    const { height } = await submit("validators", "set", { publicKey: observerKey, power: 1 });
+    const { height } = await setValidator(observerKey, 1);
     const before = await get(cluster.url(0), `/v1/validators?height=${height + 1}`);
     assert.equal(before.json.validators.length, 4);
     const afterChange = await get(cluster.url(0), `/v1/validators?height=${height + 2}`);
@@ -70,7 +77,7 @@ describe("validator-set changes", () => {
 
   it("removing a validator shrinks the set and the chain stays live", async () => {
     const removed = toHex((cluster.members[3] as { key: { publicKey: Uint8Array } }).key.publicKey);
-    const { height } = await submit("validators", "set", { publicKey: removed, power: 0 });
+    const { height } = await setValidator(removed, 0);
     const set = await get(cluster.url(0), `/v1/validators?height=${height + 2}`);
     assert.equal(set.json.validators.length, 4);
     await waitFor(async () => (await heightOf(cluster.url(0))) >= height + 4, "progress after removal", 30_000);
