@@ -2,11 +2,13 @@
  * Helpers for end-to-end tests: they drive the built `tally` CLI and real node processes, and check
  * results from outside through the public API, as an operator or client would.
  */
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { SubmitResult } from "@tally/sdk";
 
 export const REPO = resolve(import.meta.dirname, "..");
 export const TALLY_BIN = join(REPO, "packages", "cli", "bin", "tally.js");
@@ -115,4 +117,38 @@ export async function startNode(nodeDir: string, url: string, logFile: string): 
       return exited;
     },
   };
+}
+
+/** Runs `tally ARGS --rpc RPC`, which must exit 0, and parses its JSON output. */
+export function tallyJson(rpc: string, args: string[]): Record<string, unknown> {
+  const r = tally([...args, "--rpc", rpc]);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** Runs `tally ARGS --rpc RPC`, which must exit 1 with `expected` (an error code or pattern) on stderr. */
+export function tallyRefused(rpc: string, args: string[], expected: string | RegExp): CliResult {
+  const r = tally([...args, "--rpc", rpc]);
+  assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);
+  assert.match(r.stderr, typeof expected === "string" ? new RegExp(expected) : expected);
+  return r;
+}
+
+type Committed = Extract<SubmitResult, { status: "committed" }>;
+
+/** The committed result of an SDK call, which must have succeeded. */
+export function committedOk(outcome: SubmitResult): Committed {
+  assert.equal(outcome.status, "committed");
+  if (outcome.status !== "committed") throw new Error("not committed");
+  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
+  return outcome;
+}
+
+/** The committed result of an SDK call refused at execution with `code` (a failed result in its receipt). */
+export function committedFailed(outcome: SubmitResult, code: string): Committed {
+  assert.equal(outcome.status, "committed");
+  if (outcome.status !== "committed") throw new Error("not committed");
+  assert.equal(outcome.result.status, "failed", "refused at execution");
+  assert.equal(outcome.result.code, code, `${outcome.result.code}: ${outcome.result.message}`);
+  return outcome;
 }

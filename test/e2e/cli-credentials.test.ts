@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { freePort, type NodeProcess, startNode, tally, tallyJson, tempDir } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI credential flow (${suite})`, () => {
@@ -32,11 +32,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
       dir.cleanup();
     });
 
-    const json = (args: string[]) => {
-      const r = tally([...args, "--rpc", rpc]);
-      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-      return JSON.parse(r.stdout) as Record<string, unknown>;
-    };
+    const json = (args: string[]) => tallyJson(rpc, args);
     const fails = (args: string[], pattern: RegExp) => {
       const r = tally([...args, "--rpc", rpc]);
       assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { freePort, type NodeProcess, startNode, tally, tallyJson, tallyRefused, tempDir } from "../helpers.js";
 
 const ENTITY = "91310000MA1FL0XX2K";
 
@@ -33,16 +33,8 @@ describe("CLI credit flow (sm2)", () => {
     dir.cleanup();
   });
 
-  const json = (args: string[]) => {
-    const r = tally([...args, "--rpc", rpc]);
-    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  };
-  const refused = (args: string[], pattern: RegExp) => {
-    const r = tally([...args, "--rpc", rpc]);
-    assert.equal(r.code, 1, `${args.join(" ")} should fail`);
-    assert.match(r.stderr, pattern);
-  };
+  const json = (args: string[]) => tallyJson(rpc, args);
+  const refused = (args: string[], expected: string | RegExp) => tallyRefused(rpc, args, expected);
   const newAccount = (name: string, roles: string) => {
     const keyPath = join(dir.path, `${name}.json`);
     const created = tally(["keys", "new", "--out", keyPath, "--crypto", "sm2"]);

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { freePort, type NodeProcess, startNode, tally, tallyJson, tallyRefused, tempDir } from "../helpers.js";
 
 const ORGS = [
   { id: "bank-a", name: "Bank A" },
@@ -46,18 +46,9 @@ describe("CLI finance flow (ed25519)", () => {
   });
 
   /** Runs tally against the node, expects exit 0 and returns the parsed JSON output. */
-  const json = (args: string[]) => {
-    const r = tally([...args, "--rpc", rpc]);
-    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  };
+  const json = (args: string[]) => tallyJson(rpc, args);
   /** Runs tally against the node, expects exit 1 with `code` on stderr. */
-  const refused = (args: string[], code: string) => {
-    const r = tally([...args, "--rpc", rpc]);
-    assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);
-    assert.match(r.stderr, new RegExp(code));
-    return r.stderr;
-  };
+  const refused = (args: string[], expected: string | RegExp) => tallyRefused(rpc, args, expected);
   const newAccount = (name: string, org: string, roles: string) => {
     const keyPath = join(dir.path, `${name}.json`);
     const created = tally(["keys", "new", "--out", keyPath]);
@@ -106,8 +97,8 @@ describe("CLI finance flow (ed25519)", () => {
       ["finance", "pledge", "--key", bankB.keyPath, "--doc-key", key, "--amount", "400", "--ref", "LOAN-B"],
       "DOCUMENT_OVERUSED",
     );
-    assert.match(over, /"available":"300"/);
-    assert.doesNotMatch(over, /bank-a/);
+    assert.match(over.stderr, /"available":"300"/);
+    assert.doesNotMatch(over.stderr, /bank-a/);
 
     const shown = json(["finance", "show", "--doc-key", key]);
     assert.deepEqual([shown.used, shown.available, shown.holder], ["700", "300", undefined]);

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { getSuite, toHex } from "@tally/core";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { freePort, type NodeProcess, startNode, tally, tallyJson, tallyRefused, tempDir } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI invoice flow (${suite})`, () => {
@@ -32,17 +32,8 @@ for (const suite of ["ed25519", "sm2"] as const) {
       dir.cleanup();
     });
 
-    const json = (args: string[]) => {
-      const r = tally([...args, "--rpc", rpc]);
-      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-      return JSON.parse(r.stdout) as Record<string, unknown>;
-    };
-    const refused = (args: string[], code: string) => {
-      const r = tally([...args, "--rpc", rpc]);
-      assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);
-      assert.match(r.stderr, new RegExp(code));
-      return r;
-    };
+    const json = (args: string[]) => tallyJson(rpc, args);
+    const refused = (args: string[], expected: string | RegExp) => tallyRefused(rpc, args, expected);
     const newAccount = (name: string, roles: string) => {
       const keyPath = join(dir.path, `${name}.json`);
       const created = tally(["keys", "new", "--out", keyPath, "--crypto", suite]);

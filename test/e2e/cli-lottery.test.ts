@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { freePort, type NodeProcess, startNode, tally, tallyJson, tempDir } from "../helpers.js";
 
 const DRAWER_ORGS = ["lotto-a", "lotto-b", "lotto-c"] as const;
 const sha256hex = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -51,11 +51,7 @@ describe("CLI lottery flow (ed25519)", () => {
   });
 
   /** Runs tally against the node, expects exit 0 and returns the parsed JSON output. */
-  const json = (args: string[]) => {
-    const r = tally([...args, "--rpc", rpc]);
-    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  };
+  const json = (args: string[]) => tallyJson(rpc, args);
   const fails = (args: string[], code: RegExp) => {
     const r = tally([...args, "--rpc", rpc]);
     assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);

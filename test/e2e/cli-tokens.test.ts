@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { freePort, type NodeProcess, startNode, tally, tallyJson, tempDir } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI token flow (${suite})`, () => {
@@ -30,11 +30,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
     });
 
     /** Runs tally, expects exit 0 and returns the parsed JSON output. */
-    const json = (args: string[]) => {
-      const r = tally([...args, "--rpc", rpc]);
-      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-      return JSON.parse(r.stdout) as Record<string, unknown>;
-    };
+    const json = (args: string[]) => tallyJson(rpc, args);
     const newAccount = (name: string, roles: string) => {
       const keyPath = join(dir.path, `${name}.json`);
       const created = tally(["keys", "new", "--out", keyPath, "--crypto", suite]);

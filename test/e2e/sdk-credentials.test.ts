@@ -18,26 +18,13 @@ import {
   type KeyPair,
   loadGenesis,
   present,
-  type SubmitResult,
   TallyClient,
   TallyError,
   verifyPresentation,
 } from "@tally/sdk";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
 
 const DAY = 86_400_000;
-
-function ok(outcome: SubmitResult) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome;
-}
-
-function failed(outcome: SubmitResult, code: string) {
-  assert.ok(outcome.status === "committed" && outcome.result.status === "failed", "a failed result");
-  if (outcome.status === "committed") assert.equal(outcome.result.code, code);
-}
 
 const code = (expected: string) => (err: unknown) => err instanceof TallyError && err.code === expected;
 

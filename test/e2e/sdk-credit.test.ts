@@ -10,32 +10,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { creditStanding, getSuite, type KeyPair, utf8 } from "@tally/core";
-import {
-  AccountSigner,
-  fromKeyFile,
-  type Genesis,
-  loadGenesis,
-  type SubmitResult,
-  TallyClient,
-  TallyError,
-  verifyTxReceipt,
-} from "@tally/sdk";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { AccountSigner, fromKeyFile, type Genesis, loadGenesis, TallyClient, TallyError, verifyTxReceipt } from "@tally/sdk";
+import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
 
 const ENTITY = "91110000600037341L";
-
-function ok(outcome: SubmitResult) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome;
-}
-
-function failed(outcome: SubmitResult, code: string) {
-  assert.ok(outcome.status === "committed" && outcome.result.status === "failed", "refused at execution");
-  assert.equal(outcome.result.code, code);
-  return outcome;
-}
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK credit (${suite})`, () => {

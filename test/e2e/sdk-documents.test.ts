@@ -23,7 +23,12 @@ import {
   TallyClient,
   TallyError,
 } from "@tally/sdk";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { committedFailed, committedOk, freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+
+/** The value of a committed, successful call. */
+const ok = (outcome: SubmitResult) => committedOk(outcome).result.value as Record<string, unknown>;
+/** The details (value) of a call refused at execution with `code`. */
+const failed = (outcome: SubmitResult, code: string) => committedFailed(outcome, code).result.value as Record<string, unknown>;
 
 const ORGS = [
   { id: "bank-a", name: "Bank A" },
@@ -39,20 +44,6 @@ function addOrgs(net: string): void {
     doc.orgs.push(...ORGS);
     writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
   }
-}
-
-function ok(outcome: SubmitResult) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome.result.value as Record<string, unknown>;
-}
-
-/** A committed failure with `code`; returns its meta. */
-function failed(outcome: SubmitResult, code: string) {
-  assert.ok(outcome.status === "committed" && outcome.result.status === "failed", `expected ${code}`);
-  assert.equal(outcome.result.code, code);
-  return outcome.result.value as Record<string, unknown>;
 }
 
 const rejectsWith = (code: string, status?: number) => (err: unknown) =>

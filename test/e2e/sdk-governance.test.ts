@@ -11,15 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { getSuite } from "@tally/core";
 import { AccountSigner, fromKeyFile, type ProposalView, type SubmitResult, TallyClient, TallyError } from "@tally/sdk";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
-
-/** The committed result of a call, which must be ok. */
-function ok(outcome: SubmitResult) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome;
-}
+import { freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
 
 const proposalOf = (outcome: SubmitResult) => ok(outcome).result.value as unknown as ProposalView;
 

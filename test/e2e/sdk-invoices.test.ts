@@ -16,30 +16,13 @@ import {
   type Genesis,
   type InvoiceInput,
   loadGenesis,
-  type SubmitResult,
   TallyClient,
   TallyError,
   verifyTxReceipt,
 } from "@tally/sdk";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
 
 const ORG = "consortium";
-
-function ok(outcome: SubmitResult) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome;
-}
-
-/** A call committed as a failed result with `code` (refusals at execution are in the receipt). */
-function failed(outcome: SubmitResult, code: string) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "failed");
-  assert.equal(outcome.result.code, code, `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome;
-}
 
 const isCode = (code: string) => (err: unknown) => err instanceof TallyError && err.code === code;
 

@@ -19,28 +19,15 @@ import {
   type Genesis,
   loadGenesis,
   newDrawSecret,
-  type SubmitResult,
   TallyClient,
   TallyError,
   type Ticket,
   ticketProof,
   verifyTicketSale,
 } from "@tally/sdk";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
 
 const DRAWER_ORGS = ["lotto-a", "lotto-b", "lotto-c"] as const;
-
-function ok(outcome: SubmitResult) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome;
-}
-
-function failed(outcome: SubmitResult, code: string) {
-  assert.ok(outcome.status === "committed" && outcome.result.status === "failed", "the call fails");
-  assert.equal(outcome.result.code, code);
-}
 
 /** Adds organisations and their org-admin accounts to a genesis written by `tally init` (before the first start). */
 function addDrawerOrgs(net: string, keys: readonly KeyPair[]): void {

@@ -13,23 +13,14 @@ import {
   fromKeyFile,
   type Genesis,
   loadGenesis,
-  type SubmitResult,
   TallyClient,
   TallyError,
   verifyTokenBalance,
   verifyTxReceipt,
 } from "@tally/sdk";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
 
 const E30 = 10n ** 30n;
-
-/** The committed result of a call, which must be ok. */
-function ok(outcome: SubmitResult) {
-  assert.equal(outcome.status, "committed");
-  if (outcome.status !== "committed") throw new Error("not committed");
-  assert.equal(outcome.result.status, "ok", `${outcome.result.code}: ${outcome.result.message}`);
-  return outcome;
-}
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK tokens (${suite})`, () => {
