@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { SuiteId } from "@tally/core";
+import { contractBenchMain } from "./contracts.js";
 import { type MicroResult, runMicro } from "./micro.js";
 import { type NetworkLoadResult, type NetworkRunSummary, type PacedResult, runNetwork } from "./network-run.js";
 import {
@@ -40,7 +41,10 @@ const USAGE = `usage: npm run bench -- [options]
   --batch-sizes LIST      with --batch-clients: a sweep over every combination (instead of --batch)
   --batch-clients LIST
   --modes LIST            single,batch (default both)
-  --workload notarize|transfer
+  --workload notarize|transfer|contract
+                          contract: contract calls/s on one node (a counter and a token contract next to the
+                          native tokens.transfer; bench/contracts.ts, its own options: --duration --warmup
+                          --clients --batch-size --crypto --source --keep --write-docs).
                           what the clients send (default notarize: evidence.notarize). transfer: before the
                           warm-up (not timed) an issuer account of the genesis creates the token BENCH and mints
                           to every client; then client i sends tokens.transfer of 1 unit to client i+1 (mod K);
@@ -488,6 +492,11 @@ function writeDocs(r: Report): void {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  // Contract calls/s (issue 6) is its own run with its own options (bench/contracts.ts).
+  if (argv.some((a, i) => a === "--workload=contract" || (a === "--workload" && argv[i + 1] === "contract"))) {
+    await contractBenchMain(argv);
+    return;
+  }
   let options: Options;
   try {
     options = parseOptions(argv);

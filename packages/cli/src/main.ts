@@ -2,6 +2,7 @@
 import { TallyError } from "@tally/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { block, registerAccount, status, tx } from "./commands/chain.js";
+import { contractCommand } from "./commands/contract.js";
 import { credentialCommand } from "./commands/credential.js";
 import { creditCommand } from "./commands/credit.js";
 import * as evidence from "./commands/evidence.js";
@@ -87,7 +88,7 @@ export function buildProgram(): Command {
     .action(async (dir: string) => {
       const stop = stopRequested(); // a signal during start-up closes the node as soon as it is up
       const node = await startNode(dir);
-      process.stdout.write(`${node.chain.genesis.doc.chainId} node API ${node.apiUrl}\n`);
+      process.stdout.write(`${node.chain.genesis.doc.chainId} node API ${node.apiUrl}\nexplorer ${node.apiUrl}/\n`);
       try {
         await closeOnSignal([node], stop);
       } catch (err) {
@@ -299,6 +300,7 @@ export function buildProgram(): Command {
   program.addCommand(credentialCommand());
   program.addCommand(creditCommand());
   program.addCommand(lotteryCommand());
+  program.addCommand(contractCommand());
 
   const accounts = program.command("accounts").description("organisations and accounts");
   accounts

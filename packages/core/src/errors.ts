@@ -89,6 +89,17 @@ export const ERROR_CODES = {
   REVEALS_PENDING: "committed drawers may still reveal (before the reveal deadline)",
   DRAW_DONE: "the round has already been drawn",
   DRAW_VOID: "the round's draw is void (too few reveals)",
+  NO_SUCH_CONTRACT: "no contract at this address",
+  CONTRACT_SYNTAX: "the contract source does not compile (see message)",
+  CONTRACT_INVALID: "the contract source does not define globalThis.__contract with methods",
+  CONTRACT_NO_METHOD: "the contract has no callable method of this name",
+  CONTRACT_FROZEN: "the contract is frozen by governance",
+  CONTRACT_ERROR: "the contract threw (see message)",
+  CONTRACT_MEMORY: "the contract exceeded its memory limit",
+  CONTRACT_STACK: "the contract exceeded its stack limit (too deep recursion)",
+  CONTRACT_DEPTH: "contract-to-contract calls are nested too deeply",
+  CONTRACT_RESULT: "the contract returned or passed a value that is not JSON within the limits",
+  OUT_OF_GAS: "the call ran out of gas; its writes are discarded",
   // lookups
   NOT_FOUND: "no such record",
   // proofs and receipts
@@ -103,6 +114,7 @@ export const ERROR_CODES = {
   TIMEOUT: "timed out waiting",
   NODE_STOPPING: "node is shutting down",
   BUSY: "node is overloaded; retry later",
+  SUBSCRIPTION_LIMIT: "this connection holds the most subscriptions it may (spec/api.md §events)",
   INTERNAL: "internal error",
 } as const;
 

@@ -43,6 +43,9 @@ export type GovernanceAction =
   | { readonly kind: "unfreezeAccount"; readonly address: string }
   | { readonly kind: "freezeModule"; readonly module: string }
   | { readonly kind: "unfreezeModule"; readonly module: string }
+  | { readonly kind: "upgradeContract"; readonly address: string; readonly codeHash: string }
+  | { readonly kind: "freezeContract"; readonly address: string }
+  | { readonly kind: "unfreezeContract"; readonly address: string }
   | { readonly kind: "setParam"; readonly name: "governance.threshold"; readonly value: readonly [number, number] }
   | { readonly kind: "setParam"; readonly name: "governance.votingPeriodBlocks"; readonly value: number };
 
@@ -60,6 +63,9 @@ export const GOVERNANCE_ACTION_KINDS: readonly GovernanceActionKind[] = [
   "freezeModule",
   "unfreezeModule",
   "setParam",
+  "upgradeContract",
+  "freezeContract",
+  "unfreezeContract",
 ];
 
 /** The kinds a regulator (without admin or org-admin) may propose. */
@@ -68,6 +74,8 @@ export const REGULATOR_ACTION_KINDS: readonly GovernanceActionKind[] = [
   "unfreezeAccount",
   "freezeModule",
   "unfreezeModule",
+  "freezeContract",
+  "unfreezeContract",
 ];
 
 /**

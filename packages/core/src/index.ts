@@ -1,5 +1,6 @@
 export * from "./block.js";
 export * from "./bytes.js";
+export * from "./contracts.js";
 export * from "./credentials.js";
 export * from "./credit.js";
 export * from "./crypto/index.js";

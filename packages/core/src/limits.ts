@@ -11,6 +11,12 @@ export const LIMITS = {
   nameLengthMax: 64,
   /** Transactions a block may carry. */
   blockTxsMax: 5_000,
+  /**
+   * Gas the contract transactions of one block may offer in total (the sum of their declared
+   * `gasLimit`, spec/contracts.md §gas): bounds a block's contract execution to about a second on this
+   * project's reference machine (5M gas ≈ 110 ms), however its transactions behave.
+   */
+  blockGasMax: 50_000_000,
   /** Encoded transactions a block may carry, in bytes. */
   blockBytesMax: 8 * 1024 * 1024,
   /** Depth of nested arrays/maps in any decoded value. */
@@ -92,6 +98,77 @@ export const LIMITS = {
   p2pLinkStableMs: 10_000,
   /** A link with queued output that makes no write progress for this long is closed. */
   p2pWriteStallMs: 30_000,
+
+  // --- contracts: the QuickJS sandbox (spec/contracts.md, packages/node/src/contracts) ---
+  /** Contract source (UTF-8 bytes): must fit a deploy transaction's args with its other fields. */
+  contractCodeBytesMax: 56 * 1024,
+  /** Keys a contract writes (UTF-8 bytes; the full state key adds a 53-byte prefix under stateKeyBytesMax). */
+  contractKeyBytesMax: 160,
+  /** Values a contract writes (UTF-8 bytes). */
+  contractValueBytesMax: 16 * 1024,
+  /** JSON arguments passed to a method and JSON results returned by one (UTF-8 bytes). */
+  contractArgsBytesMax: 16 * 1024,
+  contractResultBytesMax: 16 * 1024,
+  /** Event data a contract emits (JSON UTF-8 bytes) and events per transaction. */
+  contractEventBytesMax: 4 * 1024,
+  contractEventsMax: 256,
+  /** Entries one `scan` returns. */
+  contractScanLimitMax: 100,
+  /** Contract-to-contract call depth (the transaction's own call is depth 1). */
+  contractCallDepthMax: 8,
+  /** Gas a transaction may offer (spec/contracts.md §gas). */
+  contractGasLimitMax: 5_000_000,
+  /** Gas a `contracts.simulate` query may use: queries are unauthenticated work on the API's thread. */
+  contractSimulateGasMax: 1_000_000,
+  /** QuickJS heap per call (checked by its object walk, spec/contracts.md §8). */
+  contractMemoryBytesMax: 16 * 1024 * 1024,
+  /**
+   * QuickJS stack (runtime.setMaxStackSize) of the transaction's own call, and of each nested call.
+   * All levels together: 64 + 7 × 16 = 176 KiB. Measured: the interpreter's WebAssembly frames take
+   * about 2.5× this on the native stack, which Node limits to ~984 KiB; a native overflow would
+   * corrupt the engine, so the budget leaves most of it to the node's own frames.
+   */
+  contractStackBytesMax: 64 * 1024,
+  contractNestedStackBytesMax: 16 * 1024,
+  /**
+   * QuickJS's own memory limit. This engine build cannot see allocation sizes, so the limit caps each
+   * single allocation at this size and, counting 8 bytes per live allocation, the live allocations at
+   * this / 8 (~500,000). The total bytes are checked separately against contractMemoryBytesMax.
+   */
+  contractAllocationBytesMax: 4 * 1024 * 1024,
+  /** Length of an error message kept in a failed receipt. */
+  contractErrorMessageMax: 256,
+
+  // --- events: GET /v1/events and the WebSocket at /v1/ws (spec/api.md §events, packages/node/src/events) ---
+  /** Blocks one events page request reads (it then answers with a `next` cursor to continue from). */
+  eventsScanBlocksMax: 1_000,
+  /** Transaction results one events page decodes, checked between blocks (a block may hold blockTxsMax). */
+  eventsScanResultsMax: 20_000,
+  /** WebSocket connections one node serves at once (beyond: error BUSY, close 1013). */
+  wsConnectionsMax: 1_000,
+  /** Subscriptions one connection may hold at once (beyond: error SUBSCRIPTION_LIMIT). */
+  wsSubscriptionsPerConnectionMax: 32,
+  /** Client subscription ids. */
+  wsSubscriptionIdLengthMax: 32,
+  /** A client message larger than this gets error TOO_LARGE; a frame larger than the frame cap closes the connection (1009). */
+  wsMessageBytesMax: 4 * 1024,
+  wsFrameBytesMax: 64 * 1024,
+  /**
+   * Bytes queued for one connection and not yet taken by the kernel. Sending pauses at half of it;
+   * a queue above it, or one that stays above half for wsSlowConsumerMs, disconnects the client (1008).
+   */
+  wsOutboundQueueBytesMax: 4 * 1024 * 1024,
+  wsSlowConsumerMs: 15_000,
+  /** How far back a subscription may start: fromHeight >= head + 1 - this (older: page GET /v1/events). */
+  wsReplayBlocksMax: 100_000,
+  /** Work one connection does per event-loop turn before yielding: blocks read, messages and bytes sent. */
+  wsPumpBlocksPerTurn: 64,
+  wsPumpMessagesPerTurn: 512,
+  wsPumpBytesPerTurn: 256 * 1024,
+  /** Decoded recent blocks kept for live subscribers, by their JSON size. */
+  wsBlockCacheBytesMax: 16 * 1024 * 1024,
+  /** The server pings every connection this often; one that has not answered the previous ping is dropped. */
+  wsHeartbeatMs: 30_000,
 } as const;
 
 export type Limits = typeof LIMITS;

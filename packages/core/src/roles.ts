@@ -24,6 +24,8 @@ export const ROLES = {
   lotteryCentre: "lottery-centre",
   /** A lottery sales terminal: seals batches of sold tickets. */
   lotteryTerminal: "lottery-terminal",
+  /** Deploys smart contracts (spec/modules/contracts.md); admin and org-admin may too. */
+  contractDeployer: "contract-deployer",
 } as const;
 
 export type BuiltinRole = (typeof ROLES)[keyof typeof ROLES];

@@ -10,6 +10,7 @@ import {
   type BlockHeader,
   blockHash,
   type CommitCertificate,
+  declaredGas,
   decodeResult,
   equalBytes,
   fromHex,
@@ -34,6 +35,7 @@ import {
   validatorIndex,
   verifyTxBytes,
 } from "@tally/core";
+import { observeContractResults } from "./contracts/metrics.js";
 import { type BlockOutput, ExecutionEngine, refuseGated, type SkippedTx } from "./execution/engine.js";
 import type { Logger } from "./logger.js";
 import type { Mempool } from "./mempool.js";
@@ -353,6 +355,8 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
         throw err;
       }
     }
+    const gas = txs.reduce((sum, env) => sum + declaredGas(env.tx), 0);
+    if (gas > LIMITS.blockGasMax) bad("block offers more contract gas than a block may", { gas, max: LIMITS.blockGasMax });
     const started = performance.now();
     const out = this.engine.executeBlock(
       { height, timeMs: h.timeMs, prevStateRoot: parent.stateRoot, txs },
@@ -412,6 +416,7 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     this.metrics.blockPersistSeconds.observe((performance.now() - started) / 1000);
     this.headState = head;
     this.recordCommitMetrics(out.results);
+    observeContractResults(this.metrics, out.included, out.results);
     const event: CommittedBlockEvent = { height, hash, included: out.included, results: out.results, skipped: leftOut };
     this.log.debug({ height, txs: out.included.length, hash: toHex(hash) }, "block committed");
     this.emit("committed", event);

@@ -4,7 +4,7 @@
  * for this node), registered signer, call shape, and the nonce, which must be exactly the account's
  * next nonce after its pending transactions (no gaps, no replays). Bounded by count, bytes and per account.
  */
-import { assert, LIMITS, TallyError, type TxEnvelope } from "@tally/core";
+import { assert, declaredGas, LIMITS, TallyError, type TxEnvelope } from "@tally/core";
 
 export interface MempoolLimits {
   readonly txsMax: number;
@@ -91,13 +91,7 @@ export class Mempool {
 
   /** Moves the oldest pooled transactions, within the block limits, into flight. */
   take(txsMax: number, bytesMax: number): TxEnvelope[] {
-    const out: TxEnvelope[] = [];
-    let bytes = 0;
-    for (const env of this.pooled.values()) {
-      if (out.length >= txsMax || bytes + env.bytes.length > bytesMax) break;
-      out.push(env);
-      bytes += env.bytes.length;
-    }
+    const out = this.oldestWithin(txsMax, bytesMax);
     for (const env of out) {
       this.pooled.delete(env.hashHex);
       this.inFlight.add(env.hashHex);
@@ -151,12 +145,24 @@ export class Mempool {
 
   /** The oldest pooled transactions within the block limits, left in the pool. */
   peek(txsMax: number, bytesMax: number): TxEnvelope[] {
+    return this.oldestWithin(txsMax, bytesMax);
+  }
+
+  /**
+   * The longest prefix of the pool in arrival order (so each account's nonces stay in order) within
+   * the count and byte limits and the block's gas budget (LIMITS.blockGasMax, which every validator
+   * checks): the rest waits for a later block.
+   */
+  private oldestWithin(txsMax: number, bytesMax: number): TxEnvelope[] {
     const out: TxEnvelope[] = [];
     let bytes = 0;
+    let gas = 0;
     for (const env of this.pooled.values()) {
-      if (out.length >= txsMax || bytes + env.bytes.length > bytesMax) break;
+      const txGas = declaredGas(env.tx);
+      if (out.length >= txsMax || bytes + env.bytes.length > bytesMax || gas + txGas > LIMITS.blockGasMax) break;
       out.push(env);
       bytes += env.bytes.length;
+      gas += txGas;
     }
     return out;
   }

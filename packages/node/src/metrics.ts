@@ -69,6 +69,44 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  readonly wsConnections = new Gauge({ name: "tally_ws_connections", help: "Open WebSocket connections", registers: [this.registry] });
+  readonly wsSubscriptions = new Gauge({
+    name: "tally_ws_subscriptions",
+    help: "Active WebSocket subscriptions",
+    registers: [this.registry],
+  });
+  readonly wsMessagesSent = new Counter({
+    name: "tally_ws_messages_sent_total",
+    help: "WebSocket messages sent, by type",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+  readonly wsDisconnects = new Counter({
+    name: "tally_ws_disconnects_total",
+    help: "WebSocket connections the node closed, by reason (slow_consumer, heartbeat, busy)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
+  readonly contractCalls = new Counter({
+    name: "tally_contract_calls_total",
+    help: "Committed contract transactions (contracts.deploy and contracts.call), by method and result status",
+    labelNames: ["method", "status"] as const,
+    registers: [this.registry],
+  });
+  readonly contractFailures = new Counter({
+    name: "tally_contract_failures_total",
+    help: "Committed contract transactions that failed, by error code",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
+  readonly contractGasUsed = new Histogram({
+    name: "tally_contract_gas_used",
+    help: "Gas used per committed contract transaction",
+    buckets: [5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000],
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "tally_" });
   }

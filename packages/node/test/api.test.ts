@@ -95,6 +95,7 @@ for (const suiteId of SUITES) {
         "credit",
         "credentials",
         "lottery",
+        "contracts",
       ]);
       assert.deepEqual((await get(url, "/v1/genesis")).json, net.doc);
       assert.deepEqual((await get(url, "/health")).json, { ok: true });
@@ -464,6 +465,7 @@ for (const suiteId of SUITES) {
         "/v1/evidence": ["get"],
         "/v1/evidence/{digest}": ["get"],
         "/v1/evidence/{digest}/receipt": ["get"],
+        "/v1/events": ["get"],
         "/v1/query/{module}/{name}": ["post"],
         "/v1/credentials/{issuer}/{id}/status": ["get"],
         "/v1/modules": ["get"],

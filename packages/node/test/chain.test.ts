@@ -9,6 +9,7 @@ import {
   evidenceBySubmitterPrefix,
   evidenceRecordKey,
   formatEvidenceReceiptFile,
+  LIMITS,
   makeEvidenceReceiptFile,
   merkleRoot,
   smtEmptyRoot,
@@ -231,6 +232,28 @@ for (const suiteId of SUITES) {
         assert.deepEqual(c.chain.blockAt(2)?.header.stateRoot, head.stateRoot.hash);
         assert.deepEqual(c.chain.blockAt(2)?.block.txs, []);
       }));
+
+    test("a block whose contract transactions offer more than LIMITS.blockGasMax gas is refused BAD_BLOCK", async () => {
+      const gasLimit = LIMITS.contractGasLimitMax;
+      const count = Math.floor(LIMITS.blockGasMax / gasLimit) + 1;
+      const calls = Array.from({ length: count }, (_, nonce) =>
+        envelope(net, sign(net, admin.key, nonce, "contracts", "call", { address: "00".repeat(20), method: "m", gasLimit })),
+      );
+      // A proposer that ignores the budget can build it (each call fails NO_SUCH_CONTRACT, still included)…
+      const built = await withChain(net, async (c) => c.chain.buildCandidate(calls, net.validator.publicKey, T1));
+      assert.equal(built.out.included.length, count);
+      // …but no validator accepts it; one transaction fewer is within the budget.
+      await withChain(net, async (c) => {
+        assert.throws(
+          () => c.chain.checkCandidate(built.block, built.hash),
+          (err: unknown) => err instanceof TallyError && err.code === "BAD_BLOCK" && /gas/.test(err.message),
+        );
+      });
+      const within = await withChain(net, async (c) => c.chain.buildCandidate(calls.slice(0, -1), net.validator.publicKey, T1));
+      await withChain(net, async (c) => {
+        assert.equal(c.chain.checkCandidate(within.block, within.hash).out.included.length, count - 1);
+      });
+    });
 
     test("the state root is deterministic: two stores fed the same genesis and blocks agree byte for byte", async () => {
       const carol = outsider(net, "carol");

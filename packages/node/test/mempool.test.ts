@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LIMITS, TallyError, type TxEnvelope, verifyTxBytes } from "@tally/core";
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from "../src/mempool.js";
-import { envelope, makeNet, notarize, SUITES, type TestNet } from "./helpers.js";
+import { envelope, makeNet, notarize, SUITES, sign, type TestNet } from "./helpers.js";
 
 const BIG = { txsMax: 1_000, bytesMax: 1 << 30, txsPerAccountMax: 1_000 };
 
@@ -35,6 +35,20 @@ for (const suiteId of SUITES) {
       }
       return env;
     };
+
+    test("a block's contract transactions offer at most LIMITS.blockGasMax gas: take() and peek() stop before it", () => {
+      const pool = new Mempool(BIG);
+      const gasLimit = LIMITS.blockGasMax / 10;
+      const call = (nonce: number) =>
+        envelope(net, sign(net, alice, nonce, "contracts", "call", { address: "00".repeat(20), method: "m", gasLimit }));
+      const calls = Array.from({ length: 12 }, (_, i) => call(i));
+      for (const env of calls) pool.add(env, 0);
+      pool.add(tx(bob, 0), 0);
+      // Ten fill the budget; the eleventh waits, and nothing behind it overtakes it.
+      assert.deepEqual(hashes(pool.peek(100, 1 << 30)), hashes(calls.slice(0, 10)));
+      assert.deepEqual(hashes(pool.take(100, 1 << 30)), hashes(calls.slice(0, 10)));
+      assert.deepEqual(hashes(pool.take(100, 1 << 30)), hashes([...calls.slice(10), tx(bob, 0)]));
+    });
 
     test("default limits are the protocol limits", () => {
       assert.deepEqual(DEFAULT_MEMPOOL_LIMITS, {

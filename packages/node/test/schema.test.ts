@@ -153,6 +153,7 @@ describe("built-in method schemas (through ExecutionEngine.resolveCall)", () => 
       "credit",
       "credentials",
       "lottery",
+      "contracts",
     ]);
   });
 

@@ -11,8 +11,10 @@ import {
   TallyError,
   toHex,
 } from "@tally/core";
+import { ContractReads } from "./contracts.js";
 import { CredentialReads } from "./credentials.js";
 import { CreditReads } from "./credit.js";
+import { EventReads, type WebSocketConstructor } from "./events.js";
 import { GovernanceReads } from "./governance.js";
 import { InvoiceReads } from "./invoices.js";
 import { LotteryReads } from "./lottery.js";
@@ -34,6 +36,8 @@ export interface ClientOptions {
   /** Per-request timeout in milliseconds (default 60 s, above the node's longest commit wait). */
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+  /** WebSocket implementation for subscriptions (default: the global one; Node 20 has none, pass the ws package's). */
+  readonly WebSocket?: WebSocketConstructor;
 }
 
 /** Signs queries as an account (AccountSigner does). */
@@ -98,6 +102,12 @@ export class TallyClient {
   readonly governance: GovernanceReads;
   /** Credit standing and history of an entity (anyone), and the standing proven from state. */
   readonly credit: CreditReads;
+  /** Pages of past events, and live subscriptions to blocks and events (events.ts). */
+  readonly events: EventReads;
+  /** Same as `events.subscribe`: blocks or events over the node's WebSocket, resumed across reconnects. */
+  readonly subscribe: EventReads["subscribe"];
+  /** Smart contracts: records, code, state and simulated calls (module queries). */
+  readonly contracts: ContractReads;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -109,6 +119,9 @@ export class TallyClient {
     this.lottery = new LotteryReads(this);
     this.governance = new GovernanceReads(this);
     this.credit = new CreditReads(this);
+    this.events = new EventReads((path) => this.request("GET", path), this.baseUrl, options.WebSocket);
+    this.subscribe = this.events.subscribe.bind(this.events);
+    this.contracts = new ContractReads(this);
   }
 
   private async request<T>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

@@ -43,6 +43,17 @@ export {
   TallyClient,
 } from "./client.js";
 export {
+  ContractCalls,
+  type ContractCallValue,
+  type ContractDeployment,
+  type ContractInfo,
+  ContractReads,
+  type ContractReceipt,
+  type ContractSimulation,
+  type ContractTxOptions,
+  DEFAULT_CONTRACT_GAS,
+} from "./contracts.js";
+export {
   CredentialCalls,
   type CredentialIssueInput,
   CredentialReads,
@@ -83,6 +94,21 @@ export {
   documentKeyBytes,
   type PayerDocumentsPage,
 } from "./documents.js";
+export {
+  type BlockStreamView,
+  type EventFilter,
+  type EventPageOptions,
+  type EventPageView,
+  type EventRange,
+  EventReads,
+  type EventView,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandlers,
+  type SubscriptionStatus,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./events.js";
 export {
   type GovernanceAction,
   GovernanceCalls,

@@ -14,6 +14,7 @@ import {
   type Value,
 } from "@tally/core";
 import type { QueryAnswer, QuerySigner, SubmitOptions, TallyClient } from "./client.js";
+import { ContractCalls } from "./contracts.js";
 import { CredentialCalls } from "./credentials.js";
 import { CreditCalls } from "./credit.js";
 import { DocumentCalls } from "./documents.js";
@@ -45,6 +46,8 @@ export class AccountSigner implements QuerySigner {
   readonly credit: CreditCalls;
   /** Calls of the lottery module signed by this account, and its signed lottery queries. */
   readonly lottery: LotteryCalls;
+  /** Smart-contract deploys and calls signed by this account. */
+  readonly contracts: ContractCalls;
   private readonly suite: CryptoSuite;
 
   private constructor(
@@ -62,6 +65,7 @@ export class AccountSigner implements QuerySigner {
     this.lottery = new LotteryCalls(this);
     this.governance = new GovernanceCalls(this);
     this.credit = new CreditCalls(this);
+    this.contracts = new ContractCalls(this);
   }
 
   static async connect(client: TallyClient, key: KeyPair): Promise<AccountSigner> {

@@ -17,6 +17,7 @@ interface ActionFlags {
   readonly role?: string;
   readonly roleDescription?: string;
   readonly module?: string;
+  readonly codeHash?: string;
   readonly param?: string;
   readonly value?: string;
 }
@@ -67,6 +68,11 @@ export function actionFromFlags(o: ActionFlags): GovernanceAction {
     case "freezeModule":
     case "unfreezeModule":
       return { kind, module: need(o.module, "--module", kind) };
+    case "freezeContract":
+    case "unfreezeContract":
+      return { kind, address: need(o.address, "--address", kind) };
+    case "upgradeContract":
+      return { kind, address: need(o.address, "--address", kind), codeHash: need(o.codeHash, "--code-hash", kind) };
     case "setParam": {
       const name = need(o.param, "--param", kind);
       const value = need(o.value, "--value", kind);
@@ -137,7 +143,11 @@ export function govCommand(): Command {
     .option("--name <text>", "organisation name (addOrg)")
     .option("--public-key <hex>", "validator public key (setValidator)")
     .option("--power <n>", "validator power, 0 removes (setValidator)")
-    .option("--address <address>", "account (grantRole, revokeRole, freezeAccount, unfreezeAccount)")
+    .option(
+      "--address <address>",
+      "account (grantRole, revokeRole, freezeAccount, unfreezeAccount) or contract (upgradeContract, freezeContract, unfreezeContract)",
+    )
+    .option("--code-hash <hex>", "hash of code stored with contracts.store (upgradeContract)")
     .option("--role <role>", "role (grantRole, revokeRole, defineRole)")
     .option("--role-description <text>", "what the role is for (defineRole)")
     .option("--module <name>", "module (freezeModule, unfreezeModule)")

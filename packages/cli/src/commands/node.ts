@@ -387,6 +387,7 @@ function printBanner(dir: string, network: NetworkFile, suite: string, children:
       ...children.map(
         (c) => `  ${c.node.name.padEnd(width)}  ${c.node.role.padEnd(9)}  API ${c.node.apiUrl}  pid ${c.proc.pid}  log ${c.logPath}`,
       ),
+      `  explorer:    ${api}/   (open in a browser: blocks, transactions, verify a file)`,
       `  status:      ${api}/v1/status`,
       `  OpenAPI:     ${api}/openapi.json`,
       `  metrics:     ${api}/metrics`,

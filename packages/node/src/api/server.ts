@@ -29,6 +29,8 @@ import type { NodeMetrics } from "../metrics.js";
 import { type CommitOutcome, CommitWaiters } from "./commit-waiters.js";
 import { registerCredentialRoutes } from "./credential-routes.js";
 import { errorBody, errorSchema, fromFastifyError, httpStatus } from "./errors.js";
+import { registerEventRoutes } from "./events-routes.js";
+import { registerExplorerRoutes } from "./explorer-routes.js";
 import { registerQueryRoutes } from "./query-routes.js";
 import { registerValidatorRoutes } from "./validator-routes.js";
 import { commitJson, evidenceJson, headerJson, resultJson, txJson } from "./views.js";
@@ -435,6 +437,8 @@ export async function createApi(options: ApiOptions, deps: ApiDeps): Promise<Fas
   registerValidatorRoutes(app, chain, errors);
   registerQueryRoutes(app, chain, { ...errors, 401: errorSchema }, deps.nowMs ?? Date.now);
   registerCredentialRoutes(app, chain, errors);
+  registerEventRoutes(app, { chain, metrics, log }, errors);
+  await registerExplorerRoutes(app);
 
   await app.ready();
   return app;

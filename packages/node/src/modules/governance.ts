@@ -56,6 +56,7 @@ import {
 import { type CallContext, defineMethod, defineQuery, type Module, type QueryContext, type ReadContext } from "../execution/module.js";
 import { type Schema, s } from "../execution/schema.js";
 import { addOrg, grantRole, readAccount, refuseUnknownRole, removeOrg, revokeRole } from "./accounts.js";
+import { applyContractAction, checkContractAction, contractActionFields } from "./contracts.js";
 import { checkValidatorChange, setValidator, validatorChangeArgs } from "./validators.js";
 
 type Get = (key: Uint8Array) => Uint8Array | null;
@@ -115,6 +116,7 @@ const ACTION_FIELDS: Record<Exclude<GovernanceActionKind, "setParam">, Schema<an
   unfreezeAccount: s.object({ address }),
   freezeModule: s.object({ module: moduleName }),
   unfreezeModule: s.object({ module: moduleName }),
+  ...contractActionFields,
 };
 
 /** An action: a map with `kind` and that kind's fields (spec/modules/governance.md §actions). */
@@ -239,6 +241,11 @@ function checkAction(suite: CryptoSuite, get: Get, a: GovernanceAction, knownMod
       return;
     case "setParam":
       return;
+    case "upgradeContract":
+    case "freezeContract":
+    case "unfreezeContract":
+      checkContractAction(get, a);
+      return;
   }
 }
 
@@ -297,6 +304,11 @@ function applyAction(ctx: CallContext, p: ProposalRecord, knownModules: readonly
       ctx.emit("param-set", { name: a.name, value: Array.isArray(a.value) ? [...a.value] : a.value });
       return;
     }
+    case "upgradeContract":
+    case "freezeContract":
+    case "unfreezeContract":
+      applyContractAction(ctx.asModule("contracts"), a, p.id);
+      return;
   }
 }
 

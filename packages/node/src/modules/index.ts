@@ -1,5 +1,6 @@
 import type { Module } from "../execution/module.js";
 import { accountsModule } from "./accounts.js";
+import { createContractsModule } from "./contracts.js";
 import { credentialsModule } from "./credentials.js";
 import { creditModule } from "./credit.js";
 import { documentsModule } from "./documents.js";
@@ -12,6 +13,9 @@ import { validatorsModule } from "./validators.js";
 
 /** Governance freezes modules by name: it checks them against this list (read when a proposal runs). */
 export const governanceModule: Module = createGovernanceModule(() => BUILTIN_MODULES.map((m) => m.name));
+
+/** Contracts may run the other modules' unrestricted point queries (read when a call runs). */
+export const contractsModule: Module = createContractsModule(() => BUILTIN_MODULES);
 
 /**
  * The built-in modules, in a fixed order (genesis initialisation runs in this order). New modules
@@ -28,4 +32,5 @@ export const BUILTIN_MODULES: readonly Module[] = [
   creditModule,
   credentialsModule,
   lotteryModule,
+  contractsModule,
 ];
