@@ -54,6 +54,8 @@ export const LIMITS = {
   apiBatchTxsMax: 2_000,
   apiWaitTimeoutMsMax: 60_000,
   apiListLimitMax: 1_000,
+  /** Blocks `GET /v1/validators` looks back through for each validator's last signed height. */
+  apiLastSignedScanBlocksMax: 256,
   /** A signed query is accepted this long before or after the node's clock (spec/api.md §queries). */
   queryAuthSkewMs: 120_000,
   /** Largest query request body (its JSON arguments); queries ask small questions. */

@@ -10,7 +10,8 @@ export interface ValidatorSetView {
   height: number;
   validatorsHash: string;
   totalPower: number;
-  validators: Array<{ publicKey: string; power: number }>;
+  /** `lastSignedHeight`: the latest block whose commit certificate it signed (null: none in the last 256). */
+  validators: Array<{ publicKey: string; power: number; lastSignedHeight: number | null }>;
 }
 
 export interface ConsensusStatus {

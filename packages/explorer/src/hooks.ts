@@ -3,11 +3,15 @@ import { type DependencyList, useEffect, useState } from "react";
 export type Loaded<T> = { state: "loading" } | { state: "ok"; value: T } | { state: "error"; error: unknown };
 
 /** Runs `load` whenever `deps` change; a stale answer (deps changed meanwhile) is dropped. */
-export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
+/**
+ * Loads `load()` whenever `deps` change. With `refresh`, a reload keeps showing the previous answer
+ * until the new one arrives (live tables), instead of going back to "loading".
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: DependencyList, options: { refresh?: boolean } = {}): Loaded<T> {
   const [result, setResult] = useState<Loaded<T>>({ state: "loading" });
   useEffect(() => {
     let live = true;
-    setResult({ state: "loading" });
+    if (options.refresh !== true) setResult({ state: "loading" });
     load().then(
       (value) => live && setResult({ state: "ok", value }),
       (error: unknown) => live && setResult({ state: "error", error }),

@@ -509,6 +509,11 @@ export class Chain extends EventEmitter<{ committed: [CommittedBlockEvent] }> {
     return { header: block.header, hash: blockHash(this.genesis.suite, block.header), block, commit };
   }
 
+  /** The commit certificate of durable block `height` (without decoding the block). */
+  commitAt(height: number): CommitCertificate | undefined {
+    return height > this.headState.height ? undefined : this.store.commit(height);
+  }
+
   heightOfBlock(hash: Uint8Array): number | undefined {
     const height = this.store.heightOfBlock(hash);
     return height !== undefined && height <= this.headState.height ? height : undefined;

@@ -66,7 +66,8 @@ function rates(blocks: readonly BlockPoint[]): { blockRate: number | null; txRat
 export function Dashboard() {
   const live = useLive();
   const status = live.status;
-  const set = useLoad(() => validators(), [status?.validators]);
+  // Reloaded with each new height, so every validator's last signed height stays current.
+  const set = useLoad(() => validators(), [status?.height], { refresh: true });
   const genesis = useLoad(() => client.genesis(), []);
   const r = rates(live.blocks);
   const consensus = status?.consensus;
@@ -162,6 +163,7 @@ export function Dashboard() {
                   <th>Public key</th>
                   <th>Power</th>
                   <th>Share</th>
+                  <th>Last signed</th>
                 </tr>
               </thead>
               <tbody>
@@ -175,6 +177,13 @@ export function Dashboard() {
                       </td>
                       <td>{val.power}</td>
                       <td>{((val.power / v.totalPower) * 100).toFixed(1)}%</td>
+                      <td>
+                        {val.lastSignedHeight === null ? (
+                          <span className="muted">not in the last 256 blocks</span>
+                        ) : (
+                          <Link to={`/blocks/${val.lastSignedHeight}`}>{val.lastSignedHeight}</Link>
+                        )}
+                      </td>
                     </tr>
                   );
                 })}

@@ -18,6 +18,30 @@ function misbehaviourJson(r: MisbehaviourRecord): Record<string, unknown> {
   };
 }
 
+/**
+ * The highest durable height whose commit certificate each validator signed, looking back from `head`
+ * through at most LIMITS.apiLastSignedScanBlocksMax blocks (a validator not found there is absent).
+ * Certificates name signers by index into set(h), so each height is read with its own set.
+ */
+function lastSignedHeights(chain: Chain, head: number): Map<string, number> {
+  const found = new Map<string, number>();
+  const lowest = Math.max(1, head - LIMITS.apiLastSignedScanBlocksMax + 1);
+  for (let h = head; h >= lowest; h--) {
+    const commit = chain.commitAt(h);
+    if (commit === undefined) break;
+    const set = chain.validatorSetDurable(h);
+    for (const s of commit.signatures) {
+      const v = set.validators[s.validator];
+      if (v === undefined) continue;
+      const key = toHex(v.publicKey);
+      if (!found.has(key)) found.set(key, h);
+    }
+    // Everyone of the current set found: older blocks cannot change the answer.
+    if (set.validators.every((v) => found.has(toHex(v.publicKey)))) break;
+  }
+  return found;
+}
+
 export function registerValidatorRoutes(app: FastifyInstance, chain: Chain, errors: Record<number, unknown>): void {
   app.get(
     "/v1/validators",
@@ -37,11 +61,15 @@ export function registerValidatorRoutes(app: FastifyInstance, chain: Chain, erro
       const height = (req.query as { height?: number }).height ?? head + 1;
       if (height > head + 2) throw new TallyError("NOT_FOUND", "validator set not known yet", { height, knownUpTo: head + 2 });
       const set = chain.validatorSetDurable(height);
+      const lastSigned = lastSignedHeights(chain, head);
       return {
         height,
         validatorsHash: toHex(set.hash),
         totalPower: set.totalPower,
-        validators: set.validators.map((v) => ({ publicKey: toHex(v.publicKey), power: v.power })),
+        validators: set.validators.map((v) => {
+          const publicKey = toHex(v.publicKey);
+          return { publicKey, power: v.power, lastSignedHeight: lastSigned.get(publicKey) ?? null };
+        }),
       };
     },
   );

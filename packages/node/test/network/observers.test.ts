@@ -96,6 +96,33 @@ describe("a 4-validator network with an observer", () => {
     assert.equal(await metric(OBSERVER, "tally_consensus_proposals_total"), 0);
   });
 
+  it("reports each validator's last signed height from the commit certificates", LIMIT, async () => {
+    const res = await get(cluster.url(OBSERVER), "/v1/validators");
+    assert.equal(res.status, 200, res.text);
+    // Without ?height the set is set(head + 1), and the last signed heights are as of that head.
+    const { validators, height } = res.json as {
+      height: number;
+      validators: Array<{ publicKey: string; lastSignedHeight: number | null }>;
+    };
+    const head = height - 1;
+    assert.equal(validators.length, 4);
+    // The head's certificate holds more than 2/3 of the power: at least 3 of the 4 signed it.
+    const atHead = validators.filter((v) => v.lastSignedHeight === head);
+    assert.ok(atHead.length >= 3, JSON.stringify(validators));
+    for (const v of validators) {
+      if (v.lastSignedHeight !== null) assert.ok(v.lastSignedHeight >= 1 && v.lastSignedHeight <= head, JSON.stringify(v));
+      const commit = v.lastSignedHeight === null ? null : (await get(cluster.url(OBSERVER), `/v1/blocks/${v.lastSignedHeight}`)).json;
+      if (commit !== null) {
+        const set = (await get(cluster.url(OBSERVER), `/v1/validators?height=${v.lastSignedHeight}`)).json as {
+          validators: Array<{ publicKey: string }>;
+        };
+        const index = set.validators.findIndex((x) => x.publicKey === v.publicKey);
+        const signers = (commit.commit.signatures as Array<{ validator: number }>).map((s) => s.validator);
+        assert.ok(signers.includes(index), `${v.publicKey.slice(0, 8)} signed block ${v.lastSignedHeight}`);
+      }
+    }
+  });
+
   it("serves a regulator's signed queries from its own replica, with every validator stopped", LIMIT, async () => {
     const regulator = testKey(cluster.suite, "observer-test/regulator");
     const chainId = cluster.genesis.doc.chainId;
