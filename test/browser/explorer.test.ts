@@ -101,6 +101,40 @@ describe("web explorer in Chromium", { skip }, () => {
     await page.locator('[data-testid="genesis-source"]').waitFor();
   }
 
+  test("the accounts page lists organisations and accounts registered after genesis, and the last signed height", async () => {
+    const key = join(dir.path, "clerk.json");
+    const created = tally(["keys", "new", "--out", key]);
+    assert.equal(created.code, 0, created.stderr);
+    const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
+    const reg = tally([
+      "accounts",
+      "register",
+      "--key",
+      admin,
+      "--public-key",
+      publicKey,
+      "--org",
+      "consortium",
+      "--roles",
+      "bank",
+      "--rpc",
+      url,
+    ]);
+    assert.equal(reg.code, 0, reg.stderr);
+    await page.goto(`${url}/accounts`);
+    const row = page.locator("tr", { hasText: "bank" });
+    await row.first().waitFor();
+    assert.match(await text(page.locator("main")), /consortium/);
+    assert.ok((await page.locator(`a[href="/accounts/${address}"]`).count()) === 1, "the new account is listed");
+    // The dashboard's validator table links each validator's last signed block.
+    await page.goto(url);
+    const validatorRow = page
+      .locator("table", { has: page.locator("th", { hasText: "Last signed" }) })
+      .locator("tbody tr")
+      .first();
+    await validatorRow.locator("a[href^='/blocks/']").waitFor();
+  });
+
   test("the dashboard shows the chain and an advancing height", async () => {
     await page.goto(url);
     const height = page.locator('[data-testid="height"]');

@@ -4,6 +4,7 @@ import { getSuite, type KeyPair, toHex, type Value } from "@tally/core";
 import {
   digestOf,
   get,
+  MemoryChain,
   makeNet,
   notarize,
   outsider,
@@ -195,3 +196,63 @@ for (const suiteId of SUITES) {
     });
   });
 }
+
+describe("accounts queries: organisations and accounts, paged", () => {
+  const net = makeNet("ed25519", {
+    orgs: [
+      { id: "bank-b", name: "Bank B" },
+      { id: "bank-a", name: "Bank A" },
+    ],
+    accounts: [
+      { name: "a1", org: "bank-a", roles: ["bank"] },
+      { name: "a2", org: "bank-a" },
+      { name: "b1", org: "bank-b", roles: ["bank", "regulator"] },
+    ],
+  });
+  const chain = new MemoryChain(net);
+  type Page<T> = { items: T[]; next: string | null };
+
+  test("orgs in id order; a full page names the next cursor", () => {
+    const all = chain.query("accounts", "orgs", {}) as Page<{ id: string; name: string }>;
+    assert.deepEqual(
+      all.items.map((o) => o.id),
+      ["bank-a", "bank-b", "consortium"],
+    );
+    assert.equal(all.next, null);
+    const first = chain.query("accounts", "orgs", { limit: 2 }) as Page<{ id: string }>;
+    assert.deepEqual(
+      first.items.map((o) => o.id),
+      ["bank-a", "bank-b"],
+    );
+    const rest = chain.query("accounts", "orgs", { limit: 2, after: first.next }) as Page<{ id: string }>;
+    assert.deepEqual(
+      rest.items.map((o) => o.id),
+      ["consortium"],
+    );
+  });
+
+  test("accounts in address order with org, roles and nonce; filtered by org", () => {
+    const everyone = [net.admin, ...Object.values(net.accounts)].sort((x, y) => (x.address < y.address ? -1 : 1));
+    const all = chain.query("accounts", "list", {}) as Page<{ address: string; org: string; roles: string[]; nonce: number }>;
+    assert.deepEqual(
+      all.items,
+      everyone.map((a) => ({ address: a.address, org: a.org, roles: [...a.roles].sort(), nonce: 0 })),
+    );
+    const bankA = chain.query("accounts", "list", { org: "bank-a" }) as Page<{ address: string }>;
+    assert.deepEqual(bankA.items.map((a) => a.address).sort(), [net.accounts.a1?.address, net.accounts.a2?.address].sort());
+    // Paging one at a time visits everyone once, in order.
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const page = chain.query("accounts", "list", after === null ? { limit: 1 } : { limit: 1, after }) as Page<{ address: string }>;
+      seen.push(...page.items.map((a) => a.address));
+      if (page.next === null) break;
+      after = page.next;
+    }
+    assert.deepEqual(
+      seen,
+      everyone.map((a) => a.address),
+    );
+    assert.throws(() => chain.query("accounts", "list", { after: "XYZ" }), /BAD_ARGS|must be/);
+  });
+});

@@ -1,56 +1,95 @@
-/** Accounts and organisations: the genesis members with their current roles, and one account's detail. */
-import { addressOf, fromHex, getSuite } from "@tally/core";
-import type { AccountView } from "@tally/sdk";
+/** Accounts and organisations: every member organisation and registered account (module queries), and one account's detail. */
+import { useState } from "react";
 import { client, query } from "../api";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { Empty, Fields, Hash, Show, Time } from "../ui";
 
+interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+interface OrgRow {
+  id: string;
+  name: string;
+}
+interface AccountRow {
+  address: string;
+  org: string;
+  roles: string[];
+  nonce: number;
+}
+
+const PAGE = 50;
+
+/** Every page of `accounts.orgs` (organisations are few: a consortium's members). */
+async function allOrgs(): Promise<OrgRow[]> {
+  const out: OrgRow[] = [];
+  let after: string | null = null;
+  for (let i = 0; i < 20; i++) {
+    const page: Page<OrgRow> = await query("accounts", "orgs", after === null ? { limit: 1000 } : { limit: 1000, after });
+    out.push(...page.items);
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return out;
+}
+
 export function Accounts() {
-  const data = useLoad(async () => {
-    const genesis = await client.genesis();
-    const suite = getSuite(genesis.crypto);
-    const addresses = genesis.accounts.map((a) => addressOf(suite, fromHex(a.publicKey)));
-    // Current org and roles (governance may have changed them since genesis); a removed account reads as null.
-    const accounts = await Promise.all(addresses.map((a) => client.account(a).catch(() => null)));
-    const frozen = await query<{ accounts: string[]; modules: string[] }>("governance", "frozen").catch(() => null);
-    return { genesis, addresses, accounts, frozen };
+  // Cursors of the pages seen so far: going back is going to the previous cursor.
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const after = cursors.at(-1) ?? null;
+  const orgs = useLoad(async () => {
+    const [list, frozen] = await Promise.all([
+      allOrgs(),
+      query<{ accounts: string[]; modules: string[] }>("governance", "frozen").catch(() => null),
+    ]);
+    return { list, frozen };
   }, []);
+  const accounts = useLoad(
+    () => query<Page<AccountRow>>("accounts", "list", after === null ? { limit: PAGE } : { limit: PAGE, after }),
+    [after],
+  );
   return (
     <section>
       <h1>Accounts and organisations</h1>
-      <Show data={data} what="accounts">
-        {({ genesis, addresses, accounts, frozen }) => {
-          const byOrg = new Map<string, AccountView[]>();
-          for (const a of accounts) if (a !== null) byOrg.set(a.org, [...(byOrg.get(a.org) ?? []), a]);
-          return (
-            <>
-              <h2>Organisations ({genesis.orgs.length} at genesis)</h2>
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Id</th>
-                      <th>Name</th>
-                      <th>Accounts</th>
+      <Show data={orgs} what="organisations">
+        {({ list, frozen }) => (
+          <>
+            <h2>Organisations ({list.length})</h2>
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Id</th>
+                    <th>Name</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map((o) => (
+                    <tr key={o.id}>
+                      <td>
+                        <code>{o.id}</code>
+                      </td>
+                      <td>{o.name}</td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {genesis.orgs.map((o) => (
-                      <tr key={o.id}>
-                        <td>
-                          <code>{o.id}</code>
-                        </td>
-                        <td>{o.name}</td>
-                        <td>{byOrg.get(o.id)?.length ?? 0}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <p className="muted">Organisations added later by governance appear in the governance proposals that added them.</p>
-              <h2>Accounts</h2>
-              <AccountLookup />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {frozen !== null && frozen.modules.length > 0 && <p>Frozen modules: {frozen.modules.join(", ")}</p>}
+          </>
+        )}
+      </Show>
+      <h2>Accounts</h2>
+      <AccountLookup />
+      <Show data={accounts} what="accounts">
+        {(page) => {
+          const frozen = orgs.state === "ok" ? orgs.value.frozen : null;
+          return page.items.length === 0 ? (
+            <Empty>No accounts on this page.</Empty>
+          ) : (
+            <>
               <div className="table-wrap">
                 <table>
                   <thead>
@@ -62,24 +101,32 @@ export function Accounts() {
                     </tr>
                   </thead>
                   <tbody>
-                    {addresses.map((address, i) => {
-                      const a = accounts[i];
-                      return (
-                        <tr key={address}>
-                          <td>
-                            <Hash value={address} to={`/accounts/${address}`} keep={10} />
-                            {frozen?.accounts.includes(address) && <span className="badge bad">frozen</span>}
-                          </td>
-                          <td>{a?.org ?? "(removed)"}</td>
-                          <td>{a === null || a === undefined ? "—" : a.roles.join(", ") || "—"}</td>
-                          <td>{a?.nonce ?? "—"}</td>
-                        </tr>
-                      );
-                    })}
+                    {page.items.map((a) => (
+                      <tr key={a.address}>
+                        <td>
+                          <Hash value={a.address} to={`/accounts/${a.address}`} keep={10} />
+                          {frozen?.accounts.includes(a.address) && <span className="badge bad">frozen</span>}
+                        </td>
+                        <td>{a.org}</td>
+                        <td>{a.roles.join(", ") || "—"}</td>
+                        <td>{a.nonce}</td>
+                      </tr>
+                    ))}
                   </tbody>
                 </table>
               </div>
-              {frozen !== null && frozen.modules.length > 0 && <p>Frozen modules: {frozen.modules.join(", ")}</p>}
+              <p className="pager">
+                <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+                  Previous
+                </button>{" "}
+                <button
+                  type="button"
+                  disabled={page.next === null}
+                  onClick={() => page.next !== null && setCursors([...cursors, page.next])}
+                >
+                  Next
+                </button>
+              </p>
             </>
           );
         }}

@@ -11,12 +11,15 @@ import {
   encode,
   fromHex,
   isBuiltinRole,
+  LIMITS,
+  moduleKey,
   orgKey,
   ROLE_RE,
   TallyError,
+  utf8,
   type Value,
 } from "@tally/core";
-import { type CallContext, defineMethod, type Module } from "../execution/module.js";
+import { type CallContext, defineMethod, defineQuery, type Module, type QueryContext } from "../execution/module.js";
 import { s } from "../execution/schema.js";
 
 export const ROLE_ADMIN = "admin";
@@ -98,8 +101,53 @@ const registerArgs = s.object({
   roles: s.array(s.string({ maxLength: 32, pattern: ROLE_RE }), 16),
 });
 
+const ORG_PREFIX = moduleKey("accounts", utf8("o/"));
+const ACCOUNT_PREFIX = moduleKey("accounts", utf8("a/"));
+const pageLimit = s.optional(s.uint());
+
+/** Scans one page under `prefix` after the entry named `after`; `next` is the last name read when the page is full. */
+function page(ctx: QueryContext, prefix: Uint8Array, after: string | null, limit: number | null) {
+  const n = Math.max(1, Math.min(limit ?? 100, LIMITS.apiListLimitMax));
+  const rows = ctx.scan(prefix, n, after === null ? undefined : new Uint8Array([...prefix, ...utf8(after)]));
+  const names = rows.map(([key]) => new TextDecoder().decode(key.subarray(prefix.length)));
+  return { rows, names, next: rows.length === n ? (names.at(-1) ?? null) : null };
+}
+
 export const accountsModule: Module = {
   name: "accounts",
+  queries: {
+    orgs: defineQuery({
+      description: "The member organisations in id order, a page at a time (`next` is the `after` of the next page).",
+      args: s.object({ after: s.optional(s.string({ maxLength: 64 })), limit: pageLimit }),
+      run(ctx, args) {
+        const { rows, next } = page(ctx, ORG_PREFIX, args.after, args.limit);
+        const items = rows.map(([, bytes]) => {
+          const org = decode(bytes) as { id: string; name: string };
+          return { id: org.id, name: org.name };
+        });
+        return { items, next };
+      },
+    }),
+    list: defineQuery({
+      description:
+        "Registered accounts in address order with org, roles and next nonce, a page at a time; with `org`, only that org's (a filtered page may hold fewer than `limit`, `next` still continues).",
+      args: s.object({
+        org: s.optional(s.string({ maxLength: 64 })),
+        after: s.optional(s.string({ maxLength: 40, pattern: /^[0-9a-f]{40}$/ })),
+        limit: pageLimit,
+      }),
+      run(ctx, args) {
+        const { rows, names, next } = page(ctx, ACCOUNT_PREFIX, args.after, args.limit);
+        const items: Value[] = [];
+        rows.forEach(([, bytes], i) => {
+          const account = decodeAccount(bytes);
+          if (args.org !== null && account.org !== args.org) return;
+          items.push({ address: names[i] as string, org: account.org, roles: [...account.roles], nonce: account.nonce });
+        });
+        return { items, next };
+      },
+    }),
+  },
   initGenesis(ctx) {
     const { doc } = ctx.genesis;
     for (const org of doc.orgs) ctx.set(orgKey(org.id), encode({ id: org.id, name: org.name }));
