@@ -135,6 +135,40 @@ describe("web explorer in Chromium", { skip }, () => {
     await validatorRow.locator("a[href^='/blocks/']").waitFor();
   });
 
+  test("a credential presentation verifies in the browser; a tampered one is invalid with the reason", async () => {
+    const run = (args: string[], online = true) => {
+      const r = tally(online ? [...args, "--rpc", url] : args);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      return r;
+    };
+    const signing = join(dir.path, "signing.json");
+    run(["keys", "new", "--out", signing], false);
+    run(["credential", "register-key", "--key", admin, "--key-id", "k1", "--signing-key", signing]);
+    const cred = join(dir.path, "cred.json");
+    run(
+      ["credential", "issue", "--key", admin, "--signing-key", signing, "--key-id", "k1", "--id", "dip-1", "--schema", "diploma/v1"].concat(
+        ["--attr", "name=Alice Example", "--attr", "degree=MSc Physics", "--out", cred],
+      ),
+    );
+    const pres = join(dir.path, "presentation.json");
+    run(["credential", "present", cred, "--disclose", "degree", "--out", pres]);
+
+    await page.goto(`${url}/modules/credentials`);
+    await page.locator('[data-testid="presentation-input"]').setInputFiles(pres);
+    const verdict = page.locator('[data-testid="presentation-verdict"]');
+    await verdict.waitFor();
+    assert.match(await text(verdict), /Valid.*consortium.*MSc Physics/s);
+    assert.doesNotMatch(await text(verdict), /Alice/);
+
+    const tampered = JSON.parse(readFileSync(pres, "utf8"));
+    tampered.disclosed.degree.value = "PhD Physics";
+    const bad = join(dir.path, "tampered.json");
+    writeFileSync(bad, JSON.stringify(tampered));
+    await page.locator('[data-testid="presentation-input"]').setInputFiles(bad);
+    await page.locator('[data-testid="presentation-verdict"]', { hasText: "Invalid" }).waitFor();
+    assert.match(await text(page.locator('[data-testid="presentation-verdict"]')), /CREDENTIAL_INVALID/);
+  });
+
   test("the dashboard shows the chain and an advancing height", async () => {
     await page.goto(url);
     const height = page.locator('[data-testid="height"]');

@@ -3,8 +3,9 @@
  * queries (POST /v1/query/<module>/<name>), and an index of every module's methods and queries.
  * Inputs live in the URL, so an answer can be linked.
  */
-import type { ReactNode } from "react";
-import { modules, query } from "../api";
+import { loadGenesis, TallyError, type VerifiedPresentation } from "@tally/core";
+import { type ReactNode, useState } from "react";
+import { client, describeError, modules, query } from "../api";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
 import { Empty, Fields, Json, Show } from "../ui";
@@ -205,7 +206,68 @@ export function ModuleView({ module, params }: { module: string; params: URLSear
       ) : (
         <Empty>Fill in the form to look something up.</Empty>
       )}
+      {module === "credentials" && <PresentationCheck />}
     </section>
+  );
+}
+
+type Check =
+  | { kind: "idle" }
+  | { kind: "working" }
+  | { kind: "valid"; result: VerifiedPresentation }
+  | { kind: "invalid"; code: string; reason: string };
+
+/**
+ * Verifies a credential presentation (the JSON a holder shows) in the browser with @tally/core:
+ * disclosed attributes against their hashes, the issuer's signature with the key the ledger records,
+ * and the credential's status from a fresh status proof checked against the node's genesis.
+ */
+function PresentationCheck() {
+  const [check, setCheck] = useState<Check>({ kind: "idle" });
+  const verify = async (file: File) => {
+    setCheck({ kind: "working" });
+    try {
+      const presentation: unknown = JSON.parse(await file.text());
+      const genesis = loadGenesis(await client.genesis());
+      setCheck({ kind: "valid", result: await client.credentials.verify(presentation, { genesis }) });
+    } catch (err) {
+      const code = err instanceof TallyError ? err.code : "CREDENTIAL_INVALID";
+      const reason = err instanceof SyntaxError ? "the file is not JSON" : describeError(err);
+      setCheck({ kind: "invalid", code, reason });
+    }
+  };
+  return (
+    <>
+      <h2>Verify a presentation</h2>
+      <p className="muted">
+        Choose a presentation file (from <code>tally credential present</code>). It is checked here, in your browser, against the node's
+        genesis; only the credential's issuer and id are sent to fetch its status proof.
+      </p>
+      <input
+        type="file"
+        accept="application/json,.json"
+        aria-label="presentation file"
+        data-testid="presentation-input"
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          if (file !== undefined) void verify(file);
+        }}
+      />
+      {check.kind === "working" && <p className="muted">Verifying…</p>}
+      {check.kind === "valid" && (
+        <div className="verdict ok" data-testid="presentation-verdict">
+          <strong>Valid</strong>: issued by <code>{check.result.issuer}</code> ({check.result.schema}), status checked at height{" "}
+          {check.result.ledger.height}.
+          <Fields rows={Object.entries(check.result.disclosed).map(([k, v]) => [k, v] as const)} />
+          {check.result.undisclosed.length > 0 && <p className="muted">Not disclosed: {check.result.undisclosed.join(", ")}</p>}
+        </div>
+      )}
+      {check.kind === "invalid" && (
+        <div className="verdict bad" data-testid="presentation-verdict">
+          <strong>Invalid</strong> ({check.code}): {check.reason}
+        </div>
+      )}
+    </>
   );
 }
 
