@@ -18,7 +18,6 @@ import {
   type KeyPair,
   LIMITS,
   loadGenesis,
-  type SmtNodeReader,
   type SmtRoot,
   type SuiteId,
   signTx,
@@ -30,7 +29,7 @@ import {
   valueToJson,
   verifyTxBytes,
 } from "@tally/core";
-import { BUILTIN_MODULES, ExecutionEngine, type Module } from "@tally/node";
+import { BUILTIN_MODULES, ExecutionEngine, MemoryState, type Module } from "@tally/node";
 
 /** The environment variable through which `tally contract test` tells tests where the bundle it built is. */
 export const CONTRACT_BUNDLE_ENV = "TALLY_CONTRACT_BUNDLE";
@@ -169,46 +168,6 @@ export function contractCode(name?: string): string {
   }
   if (!existsSync(file)) throw new Error(`no contract bundle at ${file}: run \`tally contract test\` (or \`tally contract build\`) first`);
   return readFileSync(file, "utf8");
-}
-
-function hexKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex");
-}
-
-/** Committed state and tree nodes in memory, read the way a node's store is read. */
-class MemoryState implements SmtNodeReader {
-  readonly values = new Map<string, Uint8Array>();
-  readonly nodes = new Map<string, Uint8Array>();
-  root: SmtRoot | undefined;
-
-  read = (key: Uint8Array): Uint8Array | null => this.values.get(hexKey(key)) ?? null;
-
-  scan = (prefix: Uint8Array, limit: number, after?: Uint8Array): Array<[Uint8Array, Uint8Array]> => {
-    const p = hexKey(prefix);
-    const a = after === undefined ? undefined : hexKey(after);
-    return [...this.values.entries()]
-      .filter(([k]) => k.startsWith(p) && (a === undefined || k > a))
-      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-      .slice(0, limit)
-      .map(([k, v]) => [Uint8Array.from(Buffer.from(k, "hex")), v]);
-  };
-
-  getNode(ref: Uint8Array): Uint8Array | undefined {
-    return this.nodes.get(hexKey(ref));
-  }
-
-  apply(out: {
-    stateWrites: ReadonlyArray<{ key: Uint8Array; value: Uint8Array | null }>;
-    stateRoot: SmtRoot;
-    smtNodes: ReadonlyArray<[Uint8Array, Uint8Array]>;
-  }): void {
-    for (const w of out.stateWrites) {
-      if (w.value === null) this.values.delete(hexKey(w.key));
-      else this.values.set(hexKey(w.key), w.value);
-    }
-    for (const [ref, record] of out.smtNodes) this.nodes.set(hexKey(ref), record);
-    this.root = out.stateRoot;
-  }
 }
 
 function gasOf(value: JsonValue): number | null {

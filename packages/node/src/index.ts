@@ -22,3 +22,4 @@ export { BUILTIN_MODULES } from "./modules/index.js";
 export { NODE_VERSION, type NodeOptions, TallyNode } from "./node.js";
 export { DEFAULT_PRODUCER_OPTIONS, type ProducerOptions } from "./producer.js";
 export { ChainStore } from "./storage/chain-store.js";
+export { MemoryState } from "./storage/memory-state.js";

@@ -15,8 +15,6 @@ import {
   getSuite,
   type KeyPair,
   loadGenesis,
-  type SmtNodeReader,
-  type SmtRoot,
   type SuiteId,
   signTx,
   type TxEnvelope,
@@ -28,7 +26,7 @@ import {
 } from "@tally/core";
 import { Chain } from "../src/chain.js";
 import type { NodeConfig } from "../src/config.js";
-import { type BlockOutput, ExecutionEngine } from "../src/execution/engine.js";
+import { ExecutionEngine } from "../src/execution/engine.js";
 import type { Module } from "../src/execution/module.js";
 import { runQuery } from "../src/execution/query.js";
 import { createLogger } from "../src/logger.js";
@@ -39,6 +37,7 @@ import { BUILTIN_MODULES } from "../src/modules/index.js";
 import { TallyNode } from "../src/node.js";
 import { DEFAULT_PRODUCER_OPTIONS, type ProducerOptions } from "../src/producer.js";
 import { ChainStore } from "../src/storage/chain-store.js";
+import { MemoryState as BaseMemoryState } from "../src/storage/memory-state.js";
 
 export const SUITES: readonly SuiteId[] = ["ed25519", "sm2"];
 export const CHAIN_ID = "tally-test";
@@ -284,37 +283,8 @@ export const get = (base: string, path: string) => http(`${base}${path}`);
 export const post = (base: string, path: string, body: unknown) => http(`${base}${path}`, { body: JSON.stringify(body) });
 
 /** Committed state and tree nodes in memory, as the execution engine sees them through its readers. */
-export class MemoryState implements SmtNodeReader {
-  readonly values = new Map<string, Uint8Array>();
-  readonly nodes = new Map<string, Uint8Array>();
-  root!: SmtRoot;
-  height = 0;
-
-  read = (key: Uint8Array): Uint8Array | null => this.values.get(toHex(key)) ?? null;
-
-  scan = (prefix: Uint8Array, limit: number, after?: Uint8Array): Array<[Uint8Array, Uint8Array]> => {
-    const p = toHex(prefix);
-    const a = after === undefined ? undefined : toHex(after);
-    return [...this.values.entries()]
-      .filter(([k]) => k.startsWith(p) && (a === undefined || k > a))
-      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-      .slice(0, limit)
-      .map(([k, v]) => [Uint8Array.from(Buffer.from(k, "hex")), v]);
-  };
-
-  getNode(ref: Uint8Array): Uint8Array | undefined {
-    return this.nodes.get(toHex(ref));
-  }
-
-  apply(out: Pick<BlockOutput, "stateWrites" | "stateRoot" | "smtNodes">): void {
-    for (const w of out.stateWrites) {
-      if (w.value === null) this.values.delete(toHex(w.key));
-      else this.values.set(toHex(w.key), w.value);
-    }
-    for (const [ref, record] of out.smtNodes) this.nodes.set(toHex(ref), record);
-    this.root = out.stateRoot;
-  }
-
+/** The product's in-memory state, plus what module tests ask of it. */
+export class MemoryState extends BaseMemoryState {
   /** Keys and values (hex) under `prefix` (e.g. a module's name and "/"): what a refused call must leave untouched. */
   entriesUnder(prefix: string): Map<string, string> {
     const p = toHex(utf8(prefix));

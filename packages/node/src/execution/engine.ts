@@ -27,7 +27,7 @@ import {
 import { encodeAccount, readAccount } from "../modules/accounts.js";
 import type { StateWrite } from "../storage/chain-store.js";
 import type { CallContext, MethodDef, Module, QueryDef } from "./module.js";
-import { StateOverlay, type StateReader } from "./overlay.js";
+import { attemptStep, type OverlayCursor, StateOverlay, type StateReader } from "./overlay.js";
 
 export interface BlockInput {
   readonly height: number;
@@ -143,8 +143,8 @@ export class ExecutionEngine {
     const events: TxEvent[] = [];
     const { tx } = env;
     // Writes go to the innermost open step: the transaction's overlay, or a nested `attempt`.
-    let current = block.child();
-    const txState = current;
+    const cursor: OverlayCursor = { current: block.child() };
+    const txState = cursor.current;
     const contextFor = (module: string): CallContext => {
       const ctx: CallContext = {
         suite: this.suite,
@@ -156,32 +156,17 @@ export class ExecutionEngine {
         caller: env.sender,
         callerOrg: org,
         callerRoles: roles,
-        get: (key) => current.get(key),
+        get: (key) => cursor.current.get(key),
         set: (key, value) => {
           assertOwnKey(module, key);
-          current.set(key, value);
+          cursor.current.set(key, value);
         },
         delete: (key) => {
           assertOwnKey(module, key);
-          current.delete(key);
+          cursor.current.delete(key);
         },
         emit: (name, data) => events.push({ module, name, data }),
-        attempt: (fn) => {
-          const outer = current;
-          const eventCount = events.length;
-          current = outer.child();
-          try {
-            const value = fn();
-            current.mergeInto(outer);
-            return { ok: true, value };
-          } catch (err) {
-            if (!isTallyError(err)) throw err;
-            events.length = eventCount;
-            return { ok: false, error: err };
-          } finally {
-            current = outer;
-          }
-        },
+        attempt: (fn) => attemptStep(cursor, events, fn),
         asModule: (name) => {
           assert(this.modules.get(tx.module)?.privileged === true, `module ${tx.module} is not privileged`);
           assert(this.modules.has(name), `asModule: no module ${name}`);

@@ -3,6 +3,8 @@
  * state; each transaction gets a child overlay that is merged on success and dropped on failure.
  * Map keys are latin1 strings of the key bytes (1:1 and cheaper than hex).
  */
+import { isTallyError, type TallyError } from "@tally/core";
+
 export type StateReader = (key: Uint8Array) => Uint8Array | null;
 
 interface Entry {
@@ -47,5 +49,36 @@ export class StateOverlay {
   /** Writes in key order: the order is part of nothing hashed, but keeps storage writes deterministic. */
   entries(): Entry[] {
     return [...this.writes.values()].sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  }
+}
+
+/** Where a call's writes go: the innermost open step (a transaction's overlay, or a nested one). */
+export interface OverlayCursor {
+  current: StateOverlay;
+}
+
+/**
+ * `CallContext.attempt` (spec/execution.md): runs `fn` on a child of `cursor.current`; keeps its writes
+ * and the events it appended when it returns, drops both and returns the error when it throws a
+ * TallyError. Any other error propagates (a bug stops the node).
+ */
+export function attemptStep<T>(
+  cursor: OverlayCursor,
+  events: { length: number },
+  fn: () => T,
+): { ok: true; value: T } | { ok: false; error: TallyError } {
+  const outer = cursor.current;
+  const eventCount = events.length;
+  cursor.current = outer.child();
+  try {
+    const value = fn();
+    cursor.current.mergeInto(outer);
+    return { ok: true, value };
+  } catch (err) {
+    if (!isTallyError(err)) throw err;
+    events.length = eventCount;
+    return { ok: false, error: err };
+  } finally {
+    cursor.current = outer;
   }
 }

@@ -43,7 +43,7 @@ import {
 import { argsToJson, jsonToValue } from "../contracts/json.js";
 import { checkSyntax } from "../contracts/sandbox.js";
 import { type CallContext, defineMethod, defineQuery, type Module, type QueryContext, type ReadContext } from "../execution/module.js";
-import { StateOverlay } from "../execution/overlay.js";
+import { attemptStep, type OverlayCursor, StateOverlay } from "../execution/overlay.js";
 import { type Schema, s } from "../execution/schema.js";
 import { readAccount } from "./accounts.js";
 
@@ -164,7 +164,7 @@ function call(
  * `block()` reports the state's height, time 0 and an all-zero transaction hash.
  */
 function simulationContext(q: QueryContext, events: Array<{ name: string; data: Value }>): CallContext {
-  let current = new StateOverlay((k) => q.get(k));
+  const cursor: OverlayCursor = { current: new StateOverlay((k) => q.get(k)) };
   const ctx: CallContext = {
     suite: q.suite,
     chainId: q.chainId,
@@ -175,26 +175,11 @@ function simulationContext(q: QueryContext, events: Array<{ name: string; data: 
     caller: q.caller ?? "",
     callerOrg: q.callerOrg ?? "",
     callerRoles: q.callerRoles,
-    get: (k) => current.get(k),
-    set: (k, v) => current.set(k, v),
-    delete: (k) => current.delete(k),
+    get: (k) => cursor.current.get(k),
+    set: (k, v) => cursor.current.set(k, v),
+    delete: (k) => cursor.current.delete(k),
     emit: (name, data) => events.push({ name, data }),
-    attempt: (fn) => {
-      const outer = current;
-      const mark = events.length;
-      current = outer.child();
-      try {
-        const value = fn();
-        current.mergeInto(outer);
-        return { ok: true, value };
-      } catch (err) {
-        if (!(err instanceof TallyError)) throw err;
-        events.length = mark;
-        return { ok: false, error: err };
-      } finally {
-        current = outer;
-      }
-    },
+    attempt: (fn) => attemptStep(cursor, events, fn),
     asModule: () => {
       throw new AssertionFailure("a simulated contract call cannot act as another module");
     },
