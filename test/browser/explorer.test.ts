@@ -311,13 +311,18 @@ describe("web explorer in Chromium", { skip }, () => {
     assert.match(await text(row), /evidence\.notarize/);
     await row.locator(`a[href="/txs/${notarised.txHash}"]`).click();
     await page.waitForURL(`${url}/txs/${notarised.txHash}`);
+    // The page renders "Loading transaction …" first; wait for the transaction itself.
+    await page.locator("main", { hasText: "committed, ok" }).waitFor();
     const body = await text(page.locator("main"));
     assert.match(body, /evidence\.notarize/);
     assert.match(body, /committed, ok/);
     assert.match(body, /"label": "contract"/, "decoded arguments");
     assert.match(body, /evidence\.notarized|notarized/, "events");
     await page.getByRole("button", { name: "Verify receipt here" }).click();
-    assert.match(await text(page.locator('[data-testid="tx-receipt-check"]')), new RegExp(`^Valid: .* block ${notarised.height}`));
+    // The verdict appears once the in-browser check is done.
+    const check = page.locator('[data-testid="tx-receipt-check"]');
+    await check.waitFor();
+    assert.match(await text(check), new RegExp(`^Valid: .* block ${notarised.height}`));
     await page.getByRole("link", { name: new RegExp(`^${notarised.height} \\(index 0\\)`) }).click();
     await page.waitForURL(`${url}/blocks/${notarised.height}`);
     // Search by digest finds the notarisation.
