@@ -7,6 +7,7 @@
 import { concatBytes, fromHex, toHex, utf8 } from "./bytes.js";
 import { decode, encode, isValueMap, type Value } from "./encoding.js";
 import { TallyError } from "./errors.js";
+import { LIMITS } from "./limits.js";
 import type { HashFn } from "./merkle.js";
 import { moduleKey } from "./state-keys.js";
 
@@ -22,11 +23,13 @@ export const CONTRACT_EVENT_RE = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 export const CONTRACT_INIT_METHOD = "init";
 
 /**
- * The sandbox every node must run: package, version and build variant of the QuickJS engine. It is
- * written to state (`contracts/engine`) by the first contract transaction; a node whose engine
- * differs stops instead of executing (spec/contracts.md §engine).
+ * The sandbox every node must run: package, version and build variant of the QuickJS engine, and the
+ * size of its heap (which decides where allocations fail). `tally init` pins it in the genesis
+ * (`contractEngine`, recorded in `contracts/engine` at height 0); for a genesis without it, the first
+ * contract transaction records it. A node whose engine differs does not start, or stops instead of
+ * executing (spec/contracts.md §4).
  */
-export const CONTRACT_ENGINE_ID = "quickjs-emscripten@0.32.0/RELEASE_SYNC";
+export const CONTRACT_ENGINE_ID = `quickjs-emscripten@0.32.0/RELEASE_SYNC/heap-${LIMITS.contractHeapBytesMax / (1024 * 1024)}MiB`;
 
 export interface ContractRecord {
   /** Hash of the code in force (UTF-8 bytes of the source). */

@@ -115,6 +115,7 @@ export const ERROR_CODES = {
   NODE_STOPPING: "node is shutting down",
   BUSY: "node is overloaded; retry later",
   SUBSCRIPTION_LIMIT: "this connection holds the most subscriptions it may (spec/api.md §events)",
+  ENGINE_MISMATCH: "this node's contract engine is not the one the chain's genesis pins",
   INTERNAL: "internal error",
 } as const;
 

@@ -39,6 +39,11 @@ export interface GenesisDoc {
   readonly accounts: readonly GenesisAccount[];
   /** Optional (absent: DEFAULT_GOVERNANCE_PARAMS); documents without it hash as they always did. */
   readonly governance?: GovernanceParams;
+  /**
+   * Optional: the contract engine every node must run (CONTRACT_ENGINE_ID, spec/contracts.md §4).
+   * Absent, the first contract transaction records the engine in state instead.
+   */
+  readonly contractEngine?: string;
 }
 
 /** The governance parameters a genesis document starts the chain with. */
@@ -56,6 +61,7 @@ export interface Genesis {
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const ENGINE_ID_RE = /^[A-Za-z0-9@._/-]{1,128}$/;
 /** Organisation ids (genesis orgs and governance `addOrg`). */
 export const ORG_ID_RE = ID_RE;
 export const ROLE_RE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -83,8 +89,11 @@ function checkGovernance(governance: unknown): void {
 /** Validates a parsed genesis JSON document. Throws TallyError BAD_GENESIS with the first problem found. */
 export function loadGenesis(json: unknown): Genesis {
   if (!isObject(json)) fail("genesis must be a JSON object");
-  checkKeys(json, ["chainId", "crypto", "genesisTimeMs", "validators", "orgs", "accounts"], "genesis", ["governance"]);
+  checkKeys(json, ["chainId", "crypto", "genesisTimeMs", "validators", "orgs", "accounts"], "genesis", ["governance", "contractEngine"]);
   if ("governance" in json) checkGovernance(json.governance);
+  if ("contractEngine" in json && (typeof json.contractEngine !== "string" || !ENGINE_ID_RE.test(json.contractEngine))) {
+    fail("contractEngine must match [A-Za-z0-9@._/-]{1,128}");
+  }
   const { chainId, crypto, genesisTimeMs, validators, orgs, accounts } = json;
   if (typeof chainId !== "string" || !ID_RE.test(chainId)) fail("chainId must match [a-z0-9][a-z0-9._-]{0,63}");
   if (crypto !== "ed25519" && crypto !== "sm2") fail("crypto must be ed25519 or sm2");

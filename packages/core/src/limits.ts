@@ -125,6 +125,13 @@ export const LIMITS = {
   /** QuickJS heap per call (checked by its object walk, spec/contracts.md §8). */
   contractMemoryBytesMax: 16 * 1024 * 1024,
   /**
+   * The engine's whole WebAssembly memory, fixed (it never grows): a hard ceiling under the object
+   * walk, which is checked only every few thousand steps. Reset to the same bytes before every
+   * transaction, so an allocation fails at the same point on every node (spec/contracts.md §8).
+   * Part of the engine id: changing it is a protocol change.
+   */
+  contractHeapBytesMax: 64 * 1024 * 1024,
+  /**
    * QuickJS stack (runtime.setMaxStackSize) of the transaction's own call, and of each nested call.
    * All levels together: 64 + 7 × 16 = 176 KiB. Measured: the interpreter's WebAssembly frames take
    * about 2.5× this on the native stack, which Node limits to ~984 KiB; a native overflow would

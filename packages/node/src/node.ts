@@ -14,6 +14,7 @@ import { EquivocationReporter } from "./consensus/evidence-reporter.js";
 import { ConsensusMetrics } from "./consensus/metrics.js";
 import { ConsensusService, realTimers } from "./consensus/service.js";
 import { FileSignRecordStore, SignGuard } from "./consensus/sign-record.js";
+import { NODE_ENGINE_ID } from "./contracts/engine.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { createLogger, type Logger, subsystemLogger } from "./logger.js";
 import { Mempool } from "./mempool.js";
@@ -60,6 +61,10 @@ export class TallyNode {
     const metrics = modules.metrics ?? new NodeMetrics();
     const clock = modules.clock ?? systemClock;
     if (key.suite !== genesis.suite.id) throw new TallyError("WRONG_SUITE", "node key is not of the chain's crypto suite");
+    const pinnedEngine = genesis.doc.contractEngine;
+    if (pinnedEngine !== undefined && pinnedEngine !== NODE_ENGINE_ID) {
+      throw new TallyError("ENGINE_MISMATCH", `the genesis pins ${pinnedEngine}; this node runs ${NODE_ENGINE_ID}`);
+    }
 
     mkdirSync(options.dataDir, { recursive: true });
     // Whatever start-up opened is closed again, in reverse, if a later step fails.

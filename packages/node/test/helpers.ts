@@ -73,6 +73,8 @@ export interface NetOptions {
   readonly accounts?: readonly ExtraAccount[];
   /** Varies the keys (validator and accounts) to get a different genesis with the same shape. */
   readonly keySalt?: string;
+  /** The genesis's `contractEngine` pin (absent by default: the first contract transaction records it). */
+  readonly contractEngine?: string;
 }
 
 export interface TestNet {
@@ -106,6 +108,7 @@ export function makeNet(suiteId: SuiteId, options: NetOptions = {}): TestNet {
     validators: [{ name: "node0", publicKey: toHex(validator.publicKey), power: 1 }],
     orgs: [{ id: ADMIN_ORG, name: "Consortium administration" }, ...(options.orgs ?? [])],
     accounts: [admin, ...Object.values(accounts)].map((a) => ({ publicKey: toHex(a.key.publicKey), org: a.org, roles: [...a.roles] })),
+    ...(options.contractEngine === undefined ? {} : { contractEngine: options.contractEngine }),
   };
   return { suite, doc, genesis: loadGenesis(doc), chainId, validator, admin, accounts };
 }

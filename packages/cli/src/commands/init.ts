@@ -5,7 +5,17 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type GenesisDoc, getSuite, type KeyPair, loadGenesis, type SuiteId, TallyError, toHex, toKeyFile } from "@tally/core";
+import {
+  CONTRACT_ENGINE_ID,
+  type GenesisDoc,
+  getSuite,
+  type KeyPair,
+  loadGenesis,
+  type SuiteId,
+  TallyError,
+  toHex,
+  toKeyFile,
+} from "@tally/core";
 import { DEFAULT_CONSENSUS_CONFIG, DEFAULT_PRODUCER_OPTIONS, type NodeConfig, type PeerConfig, parseConfig } from "@tally/node";
 import { CommandFailure, DEFAULT_P2P_PORT, readJsonFile, writeJsonFile } from "../io.js";
 
@@ -168,6 +178,7 @@ export function initNetwork(dir: string, options: InitOptions): InitResult {
     validators: validators.map((n) => ({ name: n.name, publicKey: toHex(n.key.publicKey), power: 1 })),
     orgs: [{ id: ADMIN_ORG, name: "Consortium administration" }],
     accounts: [{ publicKey: toHex(admin.publicKey), org: ADMIN_ORG, roles: ["admin", "org-admin"] }],
+    contractEngine: CONTRACT_ENGINE_ID,
   };
   // Refuse to write a genesis or configs that nodes would refuse to read.
   try {

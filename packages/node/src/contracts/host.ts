@@ -70,9 +70,11 @@ export function readCode(get: Get, codeHash: Uint8Array): string | null {
 }
 
 /**
- * The chain runs contracts with one engine build. The first contract transaction records this node's
- * engine; a node with another build stops (an invariant failure) rather than compute different
- * results. Called before any contract code runs.
+ * The chain runs contracts with one engine build: the one its genesis pins (written to state at height
+ * 0) or, for a genesis without `contractEngine`, the one the first contract transaction recorded (with
+ * `record`, this node's). A node with another build stops (an invariant failure) rather than compute
+ * different results; against a pinning genesis it does not even start (ENGINE_MISMATCH). Called before
+ * any contract code runs.
  */
 export function checkEngine(ctx: CallContext, record: boolean): void {
   const bytes = ctx.get(contractEngineKey());

@@ -2,37 +2,18 @@
  * The contract sandbox (spec/contracts.md §sandbox, docs/adr/010-quickjs-sandbox.md): QuickJS compiled
  * to WebAssembly, never Node's own V8. Every call gets a fresh runtime and context, so nothing a call
  * does survives it and the engine's memory accounting and stack depth start from the same point on
- * every node. The context has no Date, Math.random, WeakRef, FinalizationRegistry, eval or Function
- * constructor, no timers or I/O (QuickJS has none without its std/os modules), and exactly one host
- * object, `__tally`, whose functions are synchronous and exchange strings and numbers only.
+ * every node (the engine itself is reset before every transaction: engine.ts). The context has no
+ * Date, Math.random, WeakRef, FinalizationRegistry, eval or Function constructor, no timers or I/O
+ * (QuickJS has none without its std/os modules), and exactly one host object, `__tally`, whose
+ * functions are synchronous and exchange strings and numbers only.
  */
-import { createRequire } from "node:module";
 import { assert, ERROR_CODES, type ErrorCode, LIMITS, TallyError } from "@tally/core";
-import {
-  DefaultIntrinsics,
-  newQuickJSWASMModule,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-  type QuickJSWASMModule,
-  RELEASE_SYNC,
-} from "quickjs-emscripten";
+import { DefaultIntrinsics, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from "quickjs-emscripten";
+import { engineFailed, engineHasRoom, engineUnusable, QUICKJS, withEngine } from "./engine.js";
 import type { GasMeter } from "./gas.js";
 import { outOfGas } from "./gas.js";
 
-const require = createRequire(import.meta.url);
-const VERSION = (require("quickjs-emscripten/package.json") as { version: string }).version;
-
-/** The engine this node runs: compared with the chain's (`contracts/engine`) before any contract runs. */
-export const NODE_ENGINE_ID = `quickjs-emscripten@${VERSION}/RELEASE_SYNC`;
-
-/** Loaded once per process; each call creates its own runtime inside it. */
-const QUICKJS: QuickJSWASMModule = await newQuickJSWASMModule(RELEASE_SYNC);
-
-/** The process's engine instance (the determinism test disturbs its heap between two executions). */
-export function sandboxEngine(): QuickJSWASMModule {
-  return QUICKJS;
-}
+export { NODE_ENGINE_ID } from "./engine.js";
 
 /** Interrupt ticks between two heap-usage checks (besides the checks at every host call and at the end). */
 export const MEMORY_CHECK_TICKS = 4;
@@ -111,7 +92,13 @@ function truncate(text: string): string {
  * a host function) is rethrown after the runtime is disposed, whatever the contract did with it.
  */
 export function runSandbox(run: SandboxRun): SandboxResult {
+  return withEngine(() => runInEngine(run));
+}
+
+function runInEngine(run: SandboxRun): SandboxResult {
   const { meter } = run;
+  // A nested call needs room for its runtime: without it QuickJS would fail inside its own set-up.
+  if (!engineHasRoom()) throw memoryFailure(meter);
   let fatal: unknown = null;
   const rt = QUICKJS.newRuntime();
   // QuickJS's own limit only refuses single allocations above it: this build cannot see the size of
@@ -120,63 +107,100 @@ export function runSandbox(run: SandboxRun): SandboxResult {
   rt.setMaxStackSize(run.stackBytes);
   const memory = { exceeded: false };
   const overMemory = (): boolean => {
-    memory.exceeded ||= memoryUsed(rt) > LIMITS.contractMemoryBytesMax;
+    memory.exceeded ||= !engineHasRoom() || memoryUsed(rt) > LIMITS.contractMemoryBytesMax;
     return memory.exceeded;
   };
   // The heap walk costs about as much as a tick's worth of execution, so it runs on every
   // MEMORY_CHECK_TICKS-th tick (a count, so the same ticks on every node).
   let ticks = 0;
-  rt.setInterruptHandler(() => fatal !== null || meter.tick() || (++ticks % MEMORY_CHECK_TICKS === 0 && overMemory()));
+  rt.setInterruptHandler(() => fatal !== null || engineUnusable() || meter.tick() || (++ticks % MEMORY_CHECK_TICKS === 0 && overMemory()));
   const vm = rt.newContext({ intrinsics: { ...DefaultIntrinsics, Date: false } });
+  let outcome: { readonly result: SandboxResult } | { readonly error: unknown };
   try {
     installHost(vm, run.host, overMemory, (err) => {
       fatal ??= err;
     });
-    const prelude = vm.evalCode(PRELUDE, "prelude.js");
-    if (prelude.error) {
-      // Only a limit (a nested call's small stack, gas) can stop the prelude; anything else is a bug.
-      const err = failure(vm, prelude.error, meter, "run", memory.exceeded);
-      if (err.code === "CONTRACT_ERROR") throw new Error(`contract sandbox prelude failed: ${err.message}`);
-      throw err;
+    outcome = { result: callInContext(vm, run, () => memory.exceeded, overMemory) };
+  } catch (error) {
+    outcome = { error };
+  }
+  // After the heap ran out, freeing the runtime can abort inside QuickJS (objects it could not link
+  // after a failed allocation); the reset before the next top-level use frees everything instead.
+  if (!engineUnusable())
+    engineStep(() => {
+      vm.dispose();
+      rt.dispose();
+    });
+  if (fatal !== null) throw fatal;
+  if ("error" in outcome && !(outcome.error instanceof TallyError)) {
+    const { error } = outcome;
+    engineStep(() => {
+      throw error;
+    });
+  }
+  // Once the engine is unusable, whatever it did (a garbage value, a trap, an abort) is the same on
+  // every node but means nothing: the call failed for memory.
+  if (engineUnusable()) throw memoryFailure(meter);
+  if ("error" in outcome) throw outcome.error;
+  return outcome.result;
+}
+
+/**
+ * Runs a step that touches the engine; a trap in it (WebAssembly.RuntimeError: an abort, an
+ * out-of-bounds access) makes the engine unusable until its reset. Anything else is the node's and is
+ * rethrown, a native stack overflow (RangeError) above all: where it happens depends on the node.
+ */
+function engineStep(step: () => void): void {
+  try {
+    step();
+  } catch (err) {
+    if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+    engineFailed();
+  }
+}
+
+/** Evaluates the prelude and the contract in `vm` and calls the method. */
+function callInContext(vm: QuickJSContext, run: SandboxRun, exceeded: () => boolean, overMemory: () => boolean): SandboxResult {
+  const { meter } = run;
+  const prelude = vm.evalCode(PRELUDE, "prelude.js");
+  if (prelude.error) {
+    // Only a limit (a nested call's small stack, gas, memory) can stop the prelude; anything else is a bug.
+    const err = failure(vm, prelude.error, meter, "run", exceeded());
+    if (err.code === "CONTRACT_ERROR") throw new Error(`contract sandbox prelude failed: ${err.message}`);
+    throw err;
+  }
+  const driver = prelude.value;
+  try {
+    if (run.checkSyntax === true) {
+      const compiled = vm.evalCode(run.code, "contract.js", { compileOnly: true });
+      if (compiled.error) throw failure(vm, compiled.error, meter, "compile", exceeded());
+      compiled.value.dispose();
     }
-    const driver = prelude.value;
-    try {
-      if (run.checkSyntax === true) {
-        const compiled = vm.evalCode(run.code, "contract.js", { compileOnly: true });
-        if (compiled.error) throw failure(vm, compiled.error, meter, "compile", memory.exceeded);
-        compiled.value.dispose();
-      }
-      const evaluated = vm.evalCode(run.code, "contract.js");
-      if (evaluated.error) throw failure(vm, evaluated.error, meter, "run", memory.exceeded);
-      evaluated.value.dispose();
-      const m = run.method === null ? vm.null : vm.newString(run.method);
-      const a = vm.newString(run.argsJson);
-      const called = vm.callFunction(driver, vm.undefined, m, a, run.validate === true ? vm.true : vm.false);
-      m.dispose();
-      a.dispose();
-      if (called.error) throw failure(vm, called.error, meter, "run", memory.exceeded);
-      const out = vm.dump(called.value) as unknown;
-      called.value.dispose();
-      if (meter.exhausted) throw outOfGas(meter);
-      if (overMemory()) throw memoryFailure(meter);
-      if (out === 1) throw new TallyError("CONTRACT_INVALID");
-      if (out === 2) {
-        if (run.optional === true) return null;
-        throw new TallyError("CONTRACT_NO_METHOD", undefined, { method: run.method ?? "" });
-      }
-      if (out === 0) return null;
-      if (typeof out !== "string") throw new TallyError("CONTRACT_RESULT", "the driver returned no JSON");
-      return out;
-    } finally {
-      driver.dispose();
+    const evaluated = vm.evalCode(run.code, "contract.js");
+    if (evaluated.error) throw failure(vm, evaluated.error, meter, "run", exceeded());
+    evaluated.value.dispose();
+    const m = run.method === null ? vm.null : vm.newString(run.method);
+    const a = vm.newString(run.argsJson);
+    const called = vm.callFunction(driver, vm.undefined, m, a, run.validate === true ? vm.true : vm.false);
+    m.dispose();
+    a.dispose();
+    if (called.error) throw failure(vm, called.error, meter, "run", exceeded());
+    // Reading the result needs the heap; a call that ran it out has failed whatever it returned.
+    if (!engineHasRoom()) throw memoryFailure(meter);
+    const out = vm.dump(called.value) as unknown;
+    called.value.dispose();
+    if (meter.exhausted) throw outOfGas(meter);
+    if (overMemory()) throw memoryFailure(meter);
+    if (out === 1) throw new TallyError("CONTRACT_INVALID");
+    if (out === 2) {
+      if (run.optional === true) return null;
+      throw new TallyError("CONTRACT_NO_METHOD", undefined, { method: run.method ?? "" });
     }
+    if (out === 0) return null;
+    if (typeof out !== "string") throw new TallyError("CONTRACT_RESULT", "the driver returned no JSON");
+    return out;
   } finally {
-    vm.dispose();
-    rt.dispose();
-    if (fatal !== null) {
-      // biome-ignore lint/correctness/noUnsafeFinally: a node-side failure must win over the contract's outcome
-      throw fatal;
-    }
+    if (!engineUnusable()) driver.dispose();
   }
 }
 
@@ -185,6 +209,10 @@ export function runSandbox(run: SandboxRun): SandboxResult {
  * error. Compilation is bounded by the code size limit, so it needs no gas.
  */
 export function checkSyntax(code: string, meter: GasMeter): void {
+  withEngine(() => compileOnly(code, meter));
+}
+
+function compileOnly(code: string, meter: GasMeter): void {
   const rt = QUICKJS.newRuntime();
   rt.setMemoryLimit(LIMITS.contractAllocationBytesMax);
   rt.setMaxStackSize(LIMITS.contractStackBytesMax);
@@ -194,8 +222,11 @@ export function checkSyntax(code: string, meter: GasMeter): void {
     if (compiled.error) throw failure(vm, compiled.error, meter, "compile", false);
     compiled.value.dispose();
   } finally {
-    vm.dispose();
-    rt.dispose();
+    if (!engineUnusable())
+      engineStep(() => {
+        vm.dispose();
+        rt.dispose();
+      });
   }
 }
 
@@ -219,20 +250,25 @@ function installHost(
           if (t === "undefined" || (t === "object" && vm.sameValue(h, vm.null))) return null;
           throw new TallyError("CONTRACT_ERROR", `__tally.${name}: arguments must be strings, numbers or null`);
         });
-        const out = fn(...values);
+        let out: HostValue | undefined;
+        try {
+          out = fn(...values);
+        } catch (err) {
+          throw err instanceof TallyError ? err : new HostFailure(err);
+        }
         if (out === undefined) return vm.undefined;
         if (out === null) return vm.null;
         return typeof out === "string" ? vm.newString(out) : vm.newNumber(out);
       } catch (err) {
-        if (!(err instanceof TallyError)) {
-          onFatal(err);
-          return { error: vm.newError({ name: "InternalError", message: "node failure" }) };
+        if (err instanceof TallyError) return throwInto(vm, err);
+        // Moving values in or out of the engine failed: after the heap ran out, or in a trap, that is
+        // the engine's failure and the call fails for memory. Anything else is the node's.
+        if (!(err instanceof HostFailure) && (err instanceof WebAssembly.RuntimeError || engineUnusable())) {
+          engineFailed();
+          return throwInto(vm, new TallyError("CONTRACT_MEMORY"));
         }
-        const error = vm.newError({ name: "TallyError", message: err.message });
-        const code = vm.newString(err.code);
-        vm.setProp(error, "code", code);
-        code.dispose();
-        return { error };
+        onFatal(err instanceof HostFailure ? err.cause : err);
+        return { error: vm.newError({ name: "InternalError", message: "node failure" }) };
       }
     });
     vm.setProp(obj, name, handle);
@@ -242,8 +278,26 @@ function installHost(
   obj.dispose();
 }
 
+/** A host function's own failure that is not a TallyError: a node fault, never the contract's. */
+class HostFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super("host function failed");
+  }
+}
+
+/** A host function's TallyError as the exception the contract sees (`e.code` is its code). */
+function throwInto(vm: QuickJSContext, err: TallyError): { error: QuickJSHandle } {
+  const error = vm.newError({ name: "TallyError", message: err.message });
+  const code = vm.newString(err.code);
+  vm.setProp(error, "code", code);
+  code.dispose();
+  return { error };
+}
+
 /** Maps an exception that left the contract to the failure code of the transaction. */
 function failure(vm: QuickJSContext, handle: QuickJSHandle, meter: GasMeter, phase: "compile" | "run", overMemory: boolean): TallyError {
+  // Reading the error needs the heap; the handle is left to the engine's reset.
+  if (!engineHasRoom()) return memoryFailure(meter);
   const d = dumpError(vm, handle);
   handle.dispose();
   if (meter.exhausted) return outOfGas(meter);
@@ -259,8 +313,10 @@ function failure(vm: QuickJSContext, handle: QuickJSHandle, meter: GasMeter, pha
   return new TallyError("CONTRACT_ERROR", truncate(`${d.name}: ${d.message}`), meta);
 }
 
+/** CONTRACT_MEMORY with the limit that stopped the call: the engine's whole heap, or the call's share. */
 function memoryFailure(meter: GasMeter): TallyError {
-  return new TallyError("CONTRACT_MEMORY", undefined, { gasUsed: meter.used, limitBytes: LIMITS.contractMemoryBytesMax });
+  const limitBytes = engineUnusable() ? LIMITS.contractHeapBytesMax : LIMITS.contractMemoryBytesMax;
+  return new TallyError("CONTRACT_MEMORY", undefined, { gasUsed: meter.used, limitBytes });
 }
 
 /**

@@ -13,11 +13,13 @@ import {
   CONTRACTS_MODULE,
   contractAddress,
   contractCodeKey,
+  contractEngineKey,
   contractKey,
   contractRecordToValue,
   contractStateKey,
   contractVersionKey,
   decodeContractVersion,
+  encode,
   encodeContractRecord,
   encodeContractVersion,
   fromHex,
@@ -264,6 +266,12 @@ function versionsOf(get: Get, addr: string, latest: number): Value[] {
 export function createContractsModule(modules: () => readonly Module[]): Module {
   return {
     name: CONTRACTS_MODULE,
+    initGenesis(ctx) {
+      // A genesis that pins the engine records it at height 0, where the first contract transaction
+      // would otherwise record its node's (checkEngine).
+      const pinned = ctx.genesis.doc.contractEngine;
+      if (pinned !== undefined) ctx.set(contractEngineKey(), encode(pinned));
+    },
     methods: {
       deploy: defineMethod({
         description:

@@ -154,6 +154,30 @@ describe("contracts: bad input", () => {
     assert.equal(value(runBody(chain, "return 8;")), 8);
   });
 
+  test("filling the engine's whole heap between two usage checks fails only that transaction, the same way every time", () => {
+    const chain = new MemoryChain(net);
+    // Strings from 4 MB down to 8 bytes, each size until it no longer fits: a few hundred allocations,
+    // far fewer steps than one interrupt tick, so only the engine's fixed heap stops them.
+    const fill = `const xs = []; let n = 0;
+      for (let size = 4000000; size >= 8; size = size >> 1) { try { for (;;) { xs.push("x".repeat(size)); n++; } } catch (e) {} }`;
+    const heapFailure = {
+      limitBytes: LIMITS.contractHeapBytesMax,
+      gasUsed: LIMITS.contractGasLimitMax,
+      gasLimit: LIMITS.contractGasLimitMax,
+    };
+    // The node still needs the heap to serve a host call, or to start a nested call, after that.
+    const host = `${fill} const seen = []; for (let i = 0; i < 3; i++) { try { __tally.set("k" + i, "v"); seen.push("ok"); } catch (e) { seen.push(e.code); } } return seen;`;
+    assert.deepEqual(runFails(chain, "CONTRACT_MEMORY", host, null, LIMITS.contractGasLimitMax).value, heapFailure);
+    const nested = `${fill} try { return __tally.call(__tally.self(), "run", "null"); } catch (e) { return e.code; }`;
+    assert.deepEqual(runFails(chain, "CONTRACT_MEMORY", nested, null, LIMITS.contractGasLimitMax).value, heapFailure);
+    // Letting go of it all again before the next check is a success, with the same count every time.
+    const address = deploy(chain, admin, oneMethod(`${fill} xs.length = 0; __tally.set("n", String(n)); return n;`));
+    const counts = [0, 1, 2].map(() => value(call(chain, user, address, "run", null, LIMITS.contractGasLimitMax)));
+    assert.ok(typeof counts[0] === "number" && counts[0] > 20, `count ${String(counts[0])}`);
+    assert.deepEqual(counts, [counts[0], counts[0], counts[0]]);
+    assert.equal(value(runBody(chain, "return 9;")), 9);
+  });
+
   test("recursion to the stack limit at every nesting level stays a typed failure (no native stack overflow)", () => {
     const chain = new MemoryChain(net);
     // Each level finds its own depth limit, then calls itself from half that depth, down to depth 8.

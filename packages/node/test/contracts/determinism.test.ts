@@ -1,15 +1,14 @@
 /**
  * Property: the same transactions give the same results, gas and state roots on two independent
- * executions. Chain B runs after chain A with the engine's WebAssembly heap deliberately disturbed
- * (live runtimes holding allocations of varied sizes), so that allocator history — the one input the
- * sandbox does not reset — differs between the two.
+ * executions. Chain B runs after chain A with the engine deliberately disturbed (runtimes left
+ * holding allocations, never freed, and noise written over the free part of its memory), so that
+ * everything the engine's reset does not restore differs between the two.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type TxResult, toHex, type Value } from "@tally/core";
 import fc from "fast-check";
-import type { QuickJSRuntime } from "quickjs-emscripten";
-import { sandboxEngine } from "../../src/contracts/sandbox.js";
+import { engineInternals, withEngine } from "../../src/contracts/engine.js";
 import { MemoryChain, makeNet, type TestAccount } from "../helpers.js";
 import { COUNTER, PROXY, REGISTRY } from "./fixtures.js";
 
@@ -22,6 +21,14 @@ const WORKER = `var __contract = (() => {
     alloc(a) { const xs = []; for (let i = 0; i < a.n; i++) xs.push(new Uint8Array(a.size).fill(i % 256)); T.set("alloc", String(xs.length)); return xs.length; },
     sort(a) { const xs = a.xs.slice(); xs.sort((x, y) => x - y); T.emit("sorted", JSON.stringify(xs)); return xs; },
     fail(a) { T.set("before", "x"); throw new RangeError("fail " + a.n); },
+    flood(a) {
+      // Fills the engine's whole heap faster than the usage check runs, then keeps going.
+      const xs = []; let n = 0;
+      for (let size = a.size; size >= 8; size = size >> 1) { try { for (;;) { xs.push("f".repeat(size)); n++; } } catch (e) {} }
+      if (a.drop) xs.length = 0;
+      try { T.set("flood", String(n)); } catch (e) { n = -n; }
+      return n;
+    },
   };
 })();`;
 
@@ -39,6 +46,7 @@ type Op =
   | { k: "alloc"; n: number; size: number }
   | { k: "sort"; xs: number[] }
   | { k: "fail"; n: number }
+  | { k: "flood"; size: number; drop: boolean }
   | { k: "deploy"; which: number };
 
 const key = fc.constantFrom("a", "b", "a/1", "a/2", "b/1", "c", "a/10");
@@ -53,6 +61,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant("alloc" as const), n: fc.integer({ min: 0, max: 64 }), size: fc.integer({ min: 1024, max: 1024 * 1024 }) }),
   fc.record({ k: fc.constant("sort" as const), xs: fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 20 }) }),
   fc.record({ k: fc.constant("fail" as const), n: fc.nat(99) }),
+  fc.record({ k: fc.constant("flood" as const), size: fc.integer({ min: 100_000, max: 4_000_000 }), drop: fc.boolean() }),
   fc.record({ k: fc.constant("deploy" as const), which: fc.nat(3) }),
 );
 const blocks = fc.array(fc.array(fc.tuple(fc.nat(1), op), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 6 });
@@ -103,6 +112,8 @@ function execute(plan: Array<Array<[number, Op]>>): Trace {
             return c(worker, "sort", { xs: o.xs });
           case "fail":
             return c(worker, "fail", { n: o.n });
+          case "flood":
+            return c(worker, "flood", { size: o.size, drop: o.drop });
           case "deploy":
             return { code: SOURCES[o.which] ?? COUNTER, gasLimit: GAS };
         }
@@ -125,29 +136,30 @@ function view(r: TxResult): Value {
   };
 }
 
-/** Fills the sandbox engine's own heap with live runtimes of varied allocations; returns a release function. */
-function disturbHeap(seed: number): () => void {
-  const held: QuickJSRuntime[] = [];
-  for (let i = 0; i < 40; i++) {
-    const rt = sandboxEngine().newRuntime();
-    const vm = rt.newContext();
-    const r = vm.evalCode(
-      `globalThis.keep = []; for (let i = 0; i < ${(seed * 31 + i * 17) % 300}; i++) keep.push("z".repeat(${(i * 13) % 97}) + i);`,
-    );
-    if (r.error) r.error.dispose();
-    else r.value.dispose();
-    if (i % 3 === 0) vm.dispose();
-    held.push(rt);
-  }
-  return () => {
-    for (const rt of held) {
-      try {
-        rt.dispose();
-      } catch {
-        // runtimes whose context is still alive are released with the process
-      }
+/**
+ * Leaves runtimes holding allocations of varied sizes in the engine (never freed: the reset before the
+ * next transaction drops them) and writes seeded noise over the memory above what the reset restores.
+ */
+function disturbEngine(seed: number): void {
+  const { engine, memory, pristineBytes } = engineInternals();
+  // Inside a top-level use, so the runtimes are made in a usable engine (the last transaction may have
+  // run its heap out) and outlive it.
+  withEngine(() => {
+    for (let i = 0; i < 40; i++) {
+      const vm = engine.newRuntime().newContext();
+      const r = vm.evalCode(
+        `globalThis.keep = []; for (let i = 0; i < ${(seed * 31 + i * 17) % 300}; i++) keep.push("z".repeat(${(i * 13) % 97}) + i);`,
+      );
+      if (r.error) r.error.dispose();
+      else r.value.dispose();
     }
-  };
+  });
+  const free = new Uint32Array(memory.buffer, pristineBytes);
+  let x = seed + 1;
+  for (let i = 0; i < free.length; i += 7) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    free[i] = x;
+  }
 }
 
 describe("contracts: determinism", () => {
@@ -157,9 +169,8 @@ describe("contracts: determinism", () => {
       fc.asyncProperty(blocks, fc.nat(1000), async (plan, seed) => {
         await Promise.resolve();
         const a = execute(plan);
-        const release = disturbHeap(seed);
+        disturbEngine(seed);
         const b = execute(plan);
-        release();
         assert.deepEqual(b, a);
         for (const r of a.results) seen.add(String((r as { code: string | null }).code));
       }),
