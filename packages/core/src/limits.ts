@@ -163,6 +163,13 @@ export const LIMITS = {
   wsMessageBytesMax: 4 * 1024,
   wsFrameBytesMax: 64 * 1024,
   /**
+   * Messages one connection may send: a token bucket of this burst, refilled at this rate. A client
+   * beyond it gets error BUSY and is disconnected (1008): a client needs a few messages per
+   * subscription, so only a flood runs out.
+   */
+  wsInboundMessagesPerSecond: 20,
+  wsInboundMessagesBurst: 64,
+  /**
    * Bytes queued for one connection and not yet taken by the kernel. Sending pauses at half of it;
    * a queue above it, or one that stays above half for wsSlowConsumerMs, disconnects the client (1008).
    */

@@ -83,7 +83,7 @@ export class NodeMetrics {
   });
   readonly wsDisconnects = new Counter({
     name: "tally_ws_disconnects_total",
-    help: "WebSocket connections the node closed, by reason (slow_consumer, heartbeat, busy)",
+    help: "WebSocket connections the node closed, by reason (slow_consumer, heartbeat, busy, rate_limited)",
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });

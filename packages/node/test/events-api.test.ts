@@ -468,6 +468,25 @@ describe("events API limits", () => {
     }
   });
 
+  test("a connection that sends more messages than its budget gets BUSY and close 1008; others are unaffected", async () => {
+    const s = await smallApp(net, { inboundMessagesBurst: 5, inboundMessagesPerSecond: 0.001 });
+    try {
+      const flood = await WsClient.open(s.url);
+      const calm = await WsClient.open(s.url);
+      for (let i = 0; i < 8; i++) flood.send({ op: "ping" });
+      const [err] = await flood.waitFor(isType("error"));
+      assert.equal(err.code, "BUSY");
+      assert.deepEqual(err.meta, { perSecond: 0.001, burst: 5 });
+      assert.equal(flood.where(isType("pong")).length, 5, "the burst is served");
+      assert.equal(await flood.closed, 1008);
+      assert.equal(await metricValue(s.chain, "tally_ws_disconnects_total", { reason: "rate_limited" }), 1);
+      assert.deepEqual(await calm.ask({ op: "ping" }, isType("pong")), { type: "pong" });
+      calm.close();
+    } finally {
+      await s.close();
+    }
+  });
+
   test("the heartbeat drops a connection that stops answering pings and keeps one that answers", async () => {
     const s = await smallApp(net, { heartbeatMs: 100 });
     try {

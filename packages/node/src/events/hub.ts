@@ -13,6 +13,7 @@ import { LIMITS, TallyError } from "@tally/core";
 import type { Chain } from "../chain.js";
 import type { Logger } from "../logger.js";
 import type { NodeMetrics } from "../metrics.js";
+import { TokenBucket } from "../p2p/backoff.js";
 import {
   type BlockEvents,
   type EventFilter,
@@ -30,6 +31,8 @@ export interface EventStreamLimits {
   readonly subscriptionsPerConnectionMax: number;
   readonly messageBytesMax: number;
   readonly frameBytesMax: number;
+  readonly inboundMessagesPerSecond: number;
+  readonly inboundMessagesBurst: number;
   readonly outboundQueueBytesMax: number;
   readonly slowConsumerMs: number;
   readonly replayBlocksMax: number;
@@ -45,6 +48,8 @@ export const DEFAULT_EVENT_STREAM_LIMITS: EventStreamLimits = {
   subscriptionsPerConnectionMax: LIMITS.wsSubscriptionsPerConnectionMax,
   messageBytesMax: LIMITS.wsMessageBytesMax,
   frameBytesMax: LIMITS.wsFrameBytesMax,
+  inboundMessagesPerSecond: LIMITS.wsInboundMessagesPerSecond,
+  inboundMessagesBurst: LIMITS.wsInboundMessagesBurst,
   outboundQueueBytesMax: LIMITS.wsOutboundQueueBytesMax,
   slowConsumerMs: LIMITS.wsSlowConsumerMs,
   replayBlocksMax: LIMITS.wsReplayBlocksMax,
@@ -141,12 +146,15 @@ class Connection {
   private alive = true;
   /** Rotates which subscription a turn serves first, so a long replay does not starve the others. */
   private turnStart = 0;
+  /** The client's message budget: every message it sends costs work and a reply. */
+  private readonly inbound: TokenBucket;
 
   constructor(
     private readonly hub: EventHub,
     private readonly socket: WebSocket,
     private readonly onGone: () => void,
   ) {
+    this.inbound = new TokenBucket(hub.limits.inboundMessagesPerSecond, hub.limits.inboundMessagesBurst, performance.now());
     socket.on("message", (data, isBinary) => this.onMessage(data, isBinary));
     socket.on("pong", () => {
       this.alive = true;
@@ -211,6 +219,13 @@ class Connection {
 
   private onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (this.closed) return;
+    if (!this.inbound.take(performance.now())) {
+      const { inboundMessagesPerSecond: perSecond, inboundMessagesBurst: burst } = this.hub.limits;
+      this.sendError(new TallyError("BUSY", "too many messages on this connection", { perSecond, burst }));
+      this.hub.metrics.wsDisconnects.inc({ reason: "rate_limited" });
+      this.disconnect(CLOSE_POLICY_VIOLATION, "too many messages");
+      return;
+    }
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     const size = bytes.length;
     if (size > this.hub.limits.messageBytesMax) {
