@@ -34,6 +34,7 @@ export interface TallyHost {
   emit(name: string, data: string): void;
   call(address: string, method: string, args: string): string;
   query(module: string, name: string, args: string): string;
+  invoke(module: string, method: string, args: string): string;
 }
 
 /** Who called the running method: an account (with its organisation and roles) or another contract. */
@@ -147,6 +148,16 @@ export function callContract<T = Json>(address: string, method: string, args: St
 /** Asks a native module a read-only query (the same queries as `POST /v1/query/<module>/<name>`). */
 export function queryModule<T = Json>(module: string, name: string, args: Storable = {}): T {
   return parse<T>(host().query(module, name, JSON.stringify(args)));
+}
+
+/**
+ * Calls a native module method (the same methods as a transaction, e.g. `tokens.transfer`) **as the
+ * transaction's signer**: same roles, gates and argument checks as if the signer had sent it. Only
+ * the contract a transaction calls may do this, not one it calls in turn. A refusal throws (with its
+ * `code`) and drops what the method wrote; catch it to go on. Byte arguments are `{ $bytes: "<hex>" }`.
+ */
+export function invokeModule<T = Json>(module: string, method: string, args: Storable = {}): T {
+  return parse<T>(host().invoke(module, method, JSON.stringify(args)));
 }
 
 /** Fails the call with `message` unless `condition` holds. */

@@ -34,6 +34,8 @@ export const GAS = {
   deployByte: 20,
   nestedCall: 2_000,
   query: 1_000,
+  /** A native module method run for the contract (`invoke`): its own work is native and bounded by its arguments. */
+  invoke: 5_000,
 } as const;
 
 /** One transaction's gas: shared by the call and every call it makes, so nesting cannot reset it. */

@@ -30,7 +30,7 @@ import {
 } from "@tally/core";
 import type { CallContext, Module, QueryContext } from "../execution/module.js";
 import { GAS, type GasMeter } from "./gas.js";
-import { jsonToValue, utf8Length } from "./json.js";
+import { jsonToArgs, jsonToValue, utf8Length } from "./json.js";
 import { type IndexStore, indexInsert, indexRemove, indexScan } from "./key-index.js";
 import { type HostFn, type HostValue, NODE_ENGINE_ID, runSandbox } from "./sandbox.js";
 
@@ -265,6 +265,26 @@ export function hostFor(tx: ContractTx, self: string, caller: ContractCaller, de
     },
     query(mod, q, a) {
       const json = nativeQuery(tx, str(mod, "module"), str(q, "query"), str(a, "args"));
+      meter.charge(json.length * GAS.ioByte);
+      return json;
+    },
+    invoke(mod, m, a) {
+      const module = str(mod, "module");
+      const method = str(m, "method");
+      const argsJson = str(a, "args");
+      meter.charge(GAS.invoke + argsJson.length * GAS.ioByte);
+      if (module === CONTRACTS_MODULE)
+        throw new TallyError("FORBIDDEN", "contracts call other contracts through call, not invoke", { module });
+      // The method runs as the transaction's signer, so only the contract the signer called may ask:
+      // a contract it calls in turn was not chosen by the signer.
+      if (depth > 1 || caller.kind !== "account") {
+        throw new TallyError("FORBIDDEN", "only the contract a transaction calls may call module methods (as its signer)", {
+          module,
+          method,
+        });
+      }
+      const value = ctx.invoke(module, method, jsonToArgs(argsJson, LIMITS.contractArgsBytesMax));
+      const json = JSON.stringify(valueToJson(value));
       meter.charge(json.length * GAS.ioByte);
       return json;
     },

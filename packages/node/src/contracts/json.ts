@@ -3,7 +3,7 @@
  * CBOR, which has no floats. So a contract's results and event data must be JSON whose numbers are
  * safe integers (larger or fractional amounts travel as strings), nested no deeper than encoding allows.
  */
-import { LIMITS, TallyError, type Value, valueToJson } from "@tally/core";
+import { fromHex, LIMITS, TallyError, type Value, valueToJson } from "@tally/core";
 
 export function utf8Length(text: string): number {
   return Buffer.byteLength(text, "utf8");
@@ -34,4 +34,31 @@ function check(v: unknown, what: string, depth: number): void {
 /** A transaction's argument Value as the JSON the contract receives (bytes as 0x-hex, big integers as strings). */
 export function argsToJson(args: Value | null): string {
   return JSON.stringify(valueToJson(args ?? null));
+}
+
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+
+/**
+ * Arguments a contract passes to a native module method (`invoke`): JSON, where `{ "$bytes": "<hex>" }`
+ * stands for a byte string (method schemas take bytes; JSON has none). Everything else as in
+ * jsonToValue; a malformed `$bytes` is BAD_ARGS, like any argument the method's schema refuses.
+ */
+export function jsonToArgs(text: string, maxBytes: number): Value {
+  return withBytes(jsonToValue(text, "module method arguments", maxBytes));
+}
+
+function withBytes(v: Value): Value {
+  if (Array.isArray(v)) return v.map(withBytes);
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return v;
+  const entries = Object.entries(v as Record<string, Value>);
+  const [only] = entries;
+  if (entries.length === 1 && only !== undefined && only[0] === "$bytes") {
+    const hex = only[1];
+    if (typeof hex !== "string" || !HEX_RE.test(hex))
+      throw new TallyError("BAD_ARGS", "$bytes must be lowercase hex of whole bytes", { field: "$bytes" });
+    return fromHex(hex);
+  }
+  const out: Record<string, Value> = {};
+  for (const [k, x] of entries) out[k] = withBytes(x);
+  return out;
 }

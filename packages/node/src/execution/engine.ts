@@ -9,12 +9,9 @@ import {
   assert,
   type CryptoSuite,
   encodeResult,
-  frozenAccountKey,
-  frozenModuleKey,
   type Genesis,
   isTallyError,
   moduleKey,
-  orgKey,
   type SmtNodeReader,
   type SmtRoot,
   smtEmptyRoot,
@@ -26,8 +23,11 @@ import {
 } from "@tally/core";
 import { encodeAccount, readAccount } from "../modules/accounts.js";
 import type { StateWrite } from "../storage/chain-store.js";
+import { type InvokeScope, invokeMethod, refuseGated, refuseWithoutRole, resolveMethod } from "./invoke.js";
 import type { CallContext, MethodDef, Module, QueryDef } from "./module.js";
 import { attemptStep, type OverlayCursor, StateOverlay, type StateReader } from "./overlay.js";
+
+export { refuseGated } from "./invoke.js";
 
 export interface BlockInput {
   readonly height: number;
@@ -75,11 +75,7 @@ export class ExecutionEngine {
   /** Stateless check of a call: module and method exist, arguments match the schema. */
   // biome-ignore lint/suspicious/noExplicitAny: method argument types differ per method
   resolveCall(module: string, method: string, args: Value): { def: MethodDef<any>; parsed: unknown } {
-    const mod = this.modules.get(module);
-    if (mod === undefined) throw new TallyError("UNKNOWN_MODULE", undefined, { module });
-    const def = Object.hasOwn(mod.methods, method) ? mod.methods[method] : undefined;
-    if (def === undefined) throw new TallyError("UNKNOWN_METHOD", undefined, { module, method });
-    return { def, parsed: def.args.parse(args, "") };
+    return resolveMethod((name) => this.modules.get(name), module, method, args);
   }
 
   /** Stateless check of a query: it exists and its arguments match the schema. */
@@ -172,8 +168,16 @@ export class ExecutionEngine {
           assert(this.modules.has(name), `asModule: no module ${name}`);
           return contextFor(name);
         },
+        invoke: (target, method, args) => invokeMethod(invokeScope, target, method, args),
       };
       return ctx;
+    };
+    const invokeScope: InvokeScope = {
+      modules: (name) => this.modules.get(name),
+      signer: { address: env.sender, org, roles },
+      cursor,
+      events,
+      contextFor,
     };
     try {
       const { def, parsed } = this.resolveCall(tx.module, tx.method, tx.args);
@@ -200,26 +204,6 @@ export class ExecutionEngine {
     const updates = stateWrites.map((w) => ({ path: hash(w.key), valueHash: w.value === null ? null : hash(w.value), value: w.value }));
     const { root, newNodes } = applySmtUpdates(hash, reader, prevRoot, updates, version);
     return { stateWrites, stateRoot: root, smtNodes: newNodes };
-  }
-}
-
-/**
- * Refusals that governance can impose on any call (spec/modules/governance.md §effects): the signer's
- * organisation was removed, the signer is frozen, or the module is frozen. Checked at admission too.
- */
-export function refuseGated(get: (key: Uint8Array) => Uint8Array | null, sender: string, org: string, module: string): void {
-  if (get(orgKey(org)) === null) throw new TallyError("NO_SUCH_ORG", "the signer's organisation is no longer a member", { org });
-  if (get(frozenAccountKey(sender)) !== null) throw new TallyError("ACCOUNT_FROZEN", undefined, { address: sender });
-  if (get(frozenModuleKey(module)) !== null) throw new TallyError("MODULE_FROZEN", undefined, { module });
-}
-
-/**
- * A method with `roles` needs the caller to hold one of them (FORBIDDEN). Checked at execution only,
- * so the refusal is a failed result in a receipt like every other module refusal.
- */
-function refuseWithoutRole(def: Pick<MethodDef<unknown>, "roles">, roles: readonly string[], module: string, method: string): void {
-  if (def.roles !== undefined && !def.roles.some((r) => roles.includes(r))) {
-    throw new TallyError("FORBIDDEN", `${module}.${method} needs one of the roles: ${def.roles.join(", ")}`, { module, method });
   }
 }
 

@@ -35,6 +35,13 @@ export interface CallContext {
    * through the owning modules' own functions); any other module calling it is an invariant failure.
    */
   asModule(name: string): CallContext;
+  /**
+   * Calls another module's method as this transaction's signer (execution/invoke.ts): same gates, role
+   * check and argument schema as a transaction's call, run as a nested step whose writes and events
+   * are dropped if it refuses; the refusal is thrown. Privileged modules (governance) refuse
+   * (FORBIDDEN): they act only through their own transactions.
+   */
+  invoke(module: string, method: string, args: Value): Value;
 }
 
 /** Read-only view of committed state, for admission prechecks. */

@@ -44,6 +44,7 @@ import {
 } from "../contracts/host.js";
 import { argsToJson, jsonToValue } from "../contracts/json.js";
 import { checkSyntax } from "../contracts/sandbox.js";
+import { type InvokeScope, invokeMethod } from "../execution/invoke.js";
 import { type CallContext, defineMethod, defineQuery, type Module, type QueryContext, type ReadContext } from "../execution/module.js";
 import { attemptStep, type OverlayCursor, StateOverlay } from "../execution/overlay.js";
 import { type Schema, s } from "../execution/schema.js";
@@ -165,9 +166,9 @@ function call(
  * exactly as a transaction would (same sandbox, gas and host), then forgets it. There is no block, so
  * `block()` reports the state's height, time 0 and an all-zero transaction hash.
  */
-function simulationContext(q: QueryContext, events: Array<{ name: string; data: Value }>): CallContext {
+function simulationContext(q: QueryContext, events: Array<{ name: string; data: Value }>, modules: () => readonly Module[]): CallContext {
   const cursor: OverlayCursor = { current: new StateOverlay((k) => q.get(k)) };
-  const ctx: CallContext = {
+  const contextFor = (): CallContext => ({
     suite: q.suite,
     chainId: q.chainId,
     height: q.height,
@@ -185,8 +186,17 @@ function simulationContext(q: QueryContext, events: Array<{ name: string; data: 
     asModule: () => {
       throw new AssertionFailure("a simulated contract call cannot act as another module");
     },
+    invoke: (target, method, args) => invokeMethod(scope, target, method, args),
+  });
+  const scope: InvokeScope = {
+    modules: (name) => modules().find((m) => m.name === name),
+    // An anonymous simulation has no signer to act as (UNAUTHENTICATED); a signed one acts as its caller.
+    signer: q.caller === null ? null : { address: q.caller, org: q.callerOrg ?? "", roles: q.callerRoles },
+    cursor,
+    events,
+    contextFor,
   };
-  return ctx;
+  return contextFor();
 }
 
 // ---- governance: upgrade and freeze ------------------------------------------------------------
@@ -341,7 +351,7 @@ export function createContractsModule(modules: () => readonly Module[]): Module 
             });
           }
           const events: Array<{ name: string; data: Value }> = [];
-          const ctx = simulationContext(q, events);
+          const ctx = simulationContext(q, events, modules);
           const result = call(ctx, modules, args);
           return { ...result, events };
         },
