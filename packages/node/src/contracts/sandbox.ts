@@ -88,8 +88,10 @@ function truncate(text: string): string {
 
 /**
  * Runs one contract call in its own runtime. Throws a TallyError for every failure of the contract
- * (the caller turns it into a failed result); any other error (a node bug, an engine mismatch raised by
- * a host function) is rethrown after the runtime is disposed, whatever the contract did with it.
+ * (the caller turns it into a failed result), a trap inside the engine or an exhausted engine heap
+ * included (CONTRACT_MEMORY); any other error (a node bug, an engine mismatch raised by a host
+ * function, a native stack overflow) is rethrown once the runtime is released, whatever the contract
+ * did with it.
  */
 export function runSandbox(run: SandboxRun): SandboxResult {
   return withEngine(() => runInEngine(run));
