@@ -11,6 +11,7 @@ import {
   type Credential,
   type CredentialInput,
   type CredentialPresentation,
+  type CredentialRecord,
   credentialHashOf,
   fromHex,
   type Genesis,
@@ -60,22 +61,7 @@ export function checkCredential(json: unknown): Credential {
 }
 
 /** The ledger's record of a credential, as the `credential` query answers (hashes as "0x" hex). */
-export interface CredentialRecordView {
-  readonly id: string;
-  readonly issuer: string;
-  readonly keyId: string;
-  readonly schema: string;
-  readonly credentialHash: string;
-  readonly status: "valid" | "revoked";
-  readonly issuedBy: string;
-  readonly issuedHeight: number;
-  readonly issuedAtMs: number;
-  readonly expiresAtMs: number | null;
-  readonly revokedBy: string | null;
-  readonly revokedHeight: number | null;
-  readonly revokedAtMs: number | null;
-  readonly reason: string | null;
-}
+export type CredentialRecordView = Omit<CredentialRecord, "credentialHash"> & { readonly credentialHash: string };
 
 export interface IssuerKeyView {
   readonly issuer: string;

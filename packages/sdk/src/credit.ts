@@ -10,6 +10,7 @@ import {
   CREDIT_KIND_RE,
   CREDIT_TEXT_LENGTH_MAX,
   type CreditApplicationStatus,
+  type CreditEventRecord,
   type CreditEventStatus,
   type CreditGrade,
   type CreditStandingRecord,
@@ -82,19 +83,8 @@ export interface CreditStandingView {
   readonly updatedAt: number;
 }
 
-export interface CreditEventView {
-  readonly id: number;
-  readonly kind: string;
-  readonly severity: number;
-  readonly evidenceDigest: Uint8Array;
-  readonly date: string;
-  readonly recordedBy: string;
-  readonly height: number;
-  readonly status: CreditEventStatus;
-  readonly openApplication: number | null;
-  readonly repairedBy: number | null;
-  readonly repairedAt: number | null;
-}
+/** A credit event as the node answers it: the ledger's record. */
+export type CreditEventView = CreditEventRecord;
 
 export interface CreditApplicationView {
   readonly id: number;

@@ -3,28 +3,22 @@
  * signed by an AccountSigner (`signer.governance`); reads are module queries (`client.governance`),
  * answered by the node from its replica.
  */
-import { GOVERNANCE_ACTION_KINDS, type GovernanceAction, TallyError, type Value } from "@tally/core";
+import {
+  GOVERNANCE_ACTION_KINDS,
+  type GovernanceAction,
+  type ProposalRecord,
+  type ProposalStatus,
+  TallyError,
+  type Value,
+} from "@tally/core";
 import type { QueryOptions, SubmitOptions, TallyClient } from "./client.js";
 import type { AccountSigner } from "./signer.js";
 import type { SubmitResult } from "./types.js";
 
-export type { GovernanceAction, GovernanceParamName } from "@tally/core";
+export type { GovernanceAction, GovernanceParamName, ProposalStatus } from "@tally/core";
 
-export type ProposalStatus = "open" | "passed" | "executed" | "rejected";
-
-/** A proposal as the node answers it (JSON). */
-export interface ProposalView {
-  readonly id: number;
-  readonly proposer: string;
-  readonly proposerOrg: string;
-  readonly action: GovernanceAction;
-  readonly description: string | null;
-  readonly height: number;
-  readonly expiresAt: number;
-  readonly status: ProposalStatus;
-  readonly yes: number;
-  readonly no: number;
-  readonly lastError: { readonly code: string; readonly message: string } | null;
+/** A proposal as the node answers it (JSON): the ledger's record, and whether it has expired. */
+export interface ProposalView extends ProposalRecord {
   /** No later block can vote on or execute it. */
   readonly expired: boolean;
 }
