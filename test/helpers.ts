@@ -8,6 +8,7 @@ import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after, before } from "node:test";
 import type { SubmitResult } from "@tally/sdk";
 
 export const REPO = resolve(import.meta.dirname, "..");
@@ -151,4 +152,80 @@ export function committedFailed(outcome: SubmitResult, code: string): Committed 
   assert.equal(outcome.result.status, "failed", "refused at execution");
   assert.equal(outcome.result.code, code, `${outcome.result.code}: ${outcome.result.message}`);
   return outcome;
+}
+
+/** A key made with `tally keys new`, in the network's folder. */
+export interface CliKey {
+  readonly keyPath: string;
+  readonly address: string;
+  readonly publicKey: string;
+}
+
+export interface CliNetworkOptions {
+  readonly suite?: "ed25519" | "sm2";
+  /** More `tally init` arguments. */
+  readonly initArgs?: readonly string[];
+  /** Runs after `tally init` and before the node starts (e.g. to add organisations to the genesis). */
+  readonly beforeStart?: (net: string) => void;
+}
+
+/**
+ * A one-node network made by `tally init` in a temporary folder, its node started as its own process
+ * in the suite's `before` and stopped (it must exit 0) in its `after`. Call inside `describe`.
+ */
+export class CliNetwork {
+  readonly dir: { path: string; cleanup: () => void };
+  readonly net: string;
+  readonly admin: string;
+  readonly genesis: string;
+  /** The node's API, known once `before` has run. */
+  rpc = "";
+  private readonly suite: "ed25519" | "sm2";
+
+  constructor(label: string, options: CliNetworkOptions = {}) {
+    this.suite = options.suite ?? "ed25519";
+    this.dir = tempDir(label);
+    this.net = join(this.dir.path, "net");
+    this.admin = join(this.net, "accounts", "admin.json");
+    this.genesis = join(this.net, "genesis.json");
+    let node: NodeProcess;
+    before(async () => {
+      const port = await freePort();
+      this.rpc = `http://127.0.0.1:${port}`;
+      const init = tally(["init", this.net, "--crypto", this.suite, "--api-port", String(port), ...(options.initArgs ?? [])]);
+      assert.equal(init.code, 0, init.stderr);
+      options.beforeStart?.(this.net);
+      node = await startNode(join(this.net, "node0"), this.rpc, join(this.dir.path, "node0.log"));
+    });
+    after(async () => {
+      assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
+      this.dir.cleanup();
+    });
+  }
+
+  /** Runs `tally ARGS` against the node, which must exit 0; its JSON output. */
+  json(args: string[]): Record<string, unknown> {
+    return tallyJson(this.rpc, args);
+  }
+
+  /** Runs `tally ARGS` against the node, which must exit 1 with `expected` on stderr. */
+  refused(args: string[], expected: string | RegExp): CliResult {
+    return tallyRefused(this.rpc, args, expected);
+  }
+
+  /** A new key of the network's suite, saved as `<name>.json`. */
+  newKey(name: string): CliKey {
+    const keyPath = join(this.dir.path, `${name}.json`);
+    const created = tally(["keys", "new", "--out", keyPath, "--crypto", this.suite]);
+    assert.equal(created.code, 0, created.stderr);
+    const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
+    return { keyPath, address, publicKey };
+  }
+
+  /** A new key the admin registers as an account of `org` with `roles` (comma-separated). */
+  newAccount(name: string, roles: string, org = "consortium"): CliKey {
+    const key = this.newKey(name);
+    this.json(["accounts", "register", "--key", this.admin, "--public-key", key.publicKey, "--org", org, "--roles", roles]);
+    return key;
+  }
 }

@@ -7,43 +7,17 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tallyJson, tempDir } from "../helpers.js";
+import { describe, test } from "node:test";
+import { CliNetwork } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI credential flow (${suite})`, () => {
-    const dir = tempDir(`cli-credentials-${suite}`);
-    const net = join(dir.path, "net");
-    const admin = join(net, "accounts", "admin.json");
-    const genesis = join(net, "genesis.json");
-    let node: NodeProcess;
-    let rpc: string;
+    const network = new CliNetwork(`cli-credentials-${suite}`, { suite });
+    const { dir, admin, genesis } = network;
 
-    before(async () => {
-      const port = await freePort();
-      rpc = `http://127.0.0.1:${port}`;
-      const init = tally(["init", net, "--crypto", suite, "--api-port", String(port)]);
-      assert.equal(init.code, 0, init.stderr);
-      node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
-    });
-
-    after(async () => {
-      assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
-      dir.cleanup();
-    });
-
-    const json = (args: string[]) => tallyJson(rpc, args);
-    const fails = (args: string[], pattern: RegExp) => {
-      const r = tally([...args, "--rpc", rpc]);
-      assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);
-      assert.match(r.stderr, pattern);
-    };
-    const newKey = (name: string) => {
-      const keyPath = join(dir.path, `${name}.json`);
-      const created = tally(["keys", "new", "--out", keyPath, "--crypto", suite]);
-      assert.equal(created.code, 0, created.stderr);
-      return { keyPath, ...(JSON.parse(created.stdout) as { address: string; publicKey: string }) };
-    };
+    const json = (args: string[]) => network.json(args);
+    const fails = (args: string[], pattern: RegExp) => network.refused(args, pattern);
+    const newKey = (name: string) => network.newKey(name);
 
     test("register-key, issue, show, present, verify offline; tampering, revocation and refusals", () => {
       const signing = newKey("signing");

@@ -8,41 +8,18 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tallyJson, tallyRefused, tempDir } from "../helpers.js";
+import { describe, test } from "node:test";
+import { CliNetwork } from "../helpers.js";
 
 const ENTITY = "91310000MA1FL0XX2K";
 
 describe("CLI credit flow (sm2)", () => {
-  const dir = tempDir("cli-credit");
-  const net = join(dir.path, "net");
-  const admin = join(net, "accounts", "admin.json");
-  let node: NodeProcess;
-  let rpc: string;
+  const network = new CliNetwork("cli-credit", { suite: "sm2" });
+  const { dir } = network;
 
-  before(async () => {
-    const port = await freePort();
-    rpc = `http://127.0.0.1:${port}`;
-    const init = tally(["init", net, "--crypto", "sm2", "--api-port", String(port)]);
-    assert.equal(init.code, 0, init.stderr);
-    node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
-  });
-
-  after(async () => {
-    assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
-    dir.cleanup();
-  });
-
-  const json = (args: string[]) => tallyJson(rpc, args);
-  const refused = (args: string[], expected: string | RegExp) => tallyRefused(rpc, args, expected);
-  const newAccount = (name: string, roles: string) => {
-    const keyPath = join(dir.path, `${name}.json`);
-    const created = tally(["keys", "new", "--out", keyPath, "--crypto", "sm2"]);
-    assert.equal(created.code, 0, created.stderr);
-    const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
-    json(["accounts", "register", "--key", admin, "--public-key", publicKey, "--org", "consortium", "--roles", roles]);
-    return { keyPath, address };
-  };
+  const json = (args: string[]) => network.json(args);
+  const refused = (args: string[], expected: string | RegExp) => network.refused(args, expected);
+  const newAccount = (name: string, roles: string) => network.newAccount(name, roles);
 
   test("record, link, apply, refused decision, reject, re-apply, approve; standing, history, applications", () => {
     const regulator = newAccount("regulator", "regulator");

@@ -6,31 +6,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { describe, test } from "node:test";
+import { CliNetwork, tally } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI evidence flow (${suite})`, () => {
-    const dir = tempDir(`cli-${suite}`);
-    const net = join(dir.path, "net");
-    const admin = join(net, "accounts", "admin.json");
-    const genesis = join(net, "genesis.json");
-    let node: NodeProcess;
-    let rpc: string;
-
-    before(async () => {
-      const port = await freePort();
-      rpc = `http://127.0.0.1:${port}`;
-      const init = tally(["init", net, "--crypto", suite, "--chain-id", `e2e-${suite}`, "--api-port", String(port)]);
-      assert.equal(init.code, 0, init.stderr);
-      node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
-    });
-
-    after(async () => {
-      const code = await node.stop();
-      assert.equal(code, 0, "node exits cleanly on SIGTERM");
-      dir.cleanup();
-    });
+    const network = new CliNetwork(`cli-${suite}`, { suite, initArgs: ["--chain-id", `e2e-${suite}`] });
+    const { dir, admin, genesis } = network;
 
     test("notarise, refuse a duplicate, verify the receipt offline, refuse tampering", () => {
       const file = join(dir.path, "contract.pdf");
@@ -42,7 +24,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
         "--key",
         admin,
         "--rpc",
-        rpc,
+        network.rpc,
         "--label",
         "contract",
         "--meta",
@@ -60,14 +42,14 @@ for (const suite of ["ed25519", "sm2"] as const) {
       assert.deepEqual(record.metadata, { case: "2026-17" });
       assert.ok(record.height >= 1);
 
-      const again = tally(["evidence", "notarize", file, "--key", admin, "--rpc", rpc]);
+      const again = tally(["evidence", "notarize", file, "--key", admin, "--rpc", network.rpc]);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /EVIDENCE_EXISTS/);
       assert.match(again.stderr, new RegExp(`"height":${record.height}`));
       assert.match(again.stderr, new RegExp(record.submitter));
 
       const receiptPath = join(dir.path, "receipt.json");
-      const receipt = tally(["evidence", "receipt", file, "--rpc", rpc, "--out", receiptPath]);
+      const receipt = tally(["evidence", "receipt", file, "--rpc", network.rpc, "--out", receiptPath]);
       assert.equal(receipt.code, 0, receipt.stderr);
 
       const verified = tally(["evidence", "verify", receiptPath, "--genesis", genesis, "--file", file]);
@@ -103,28 +85,28 @@ for (const suite of ["ed25519", "sm2"] as const) {
     });
 
     test("status, block and tx read commands print JSON", () => {
-      const status = tally(["status", "--rpc", rpc]);
+      const status = tally(["status", "--rpc", network.rpc]);
       assert.equal(status.code, 0, status.stderr);
       const s = JSON.parse(status.stdout) as { chainId: string; height: number; crypto: string };
       assert.equal(s.chainId, `e2e-${suite}`);
       assert.equal(s.crypto, suite);
       assert.ok(s.height >= 1);
 
-      const block = tally(["block", "1", "--rpc", rpc]);
+      const block = tally(["block", "1", "--rpc", network.rpc]);
       assert.equal(block.code, 0, block.stderr);
       const b = JSON.parse(block.stdout) as { hash: string; header: { height: number }; txs: string[] };
       assert.match(b.hash, /^[0-9a-f]{64}$/);
       assert.equal(b.header.height, 1);
       assert.equal(b.txs.length, 1);
 
-      const tx = tally(["tx", b.txs[0] as string, "--rpc", rpc]);
+      const tx = tally(["tx", b.txs[0] as string, "--rpc", network.rpc]);
       assert.equal(tx.code, 0, tx.stderr);
       const t = JSON.parse(tx.stdout) as { height: number; tx: { module: string; method: string }; result: { status: string } };
       assert.equal(t.height, 1);
       assert.equal(t.tx.module, "evidence");
       assert.equal(t.result.status, "ok");
 
-      const missing = tally(["block", "999999", "--rpc", rpc]);
+      const missing = tally(["block", "999999", "--rpc", network.rpc]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /NOT_FOUND/);
     });
@@ -135,7 +117,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
       assert.equal(created.code, 0, created.stderr);
       const key = JSON.parse(created.stdout) as { address: string; publicKey: string };
 
-      const refused = tally(["evidence", "notarize", "--digest", "ab".repeat(32), "--key", keyPath, "--rpc", rpc]);
+      const refused = tally(["evidence", "notarize", "--digest", "ab".repeat(32), "--key", keyPath, "--rpc", network.rpc]);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /NOT_FOUND|UNKNOWN_SIGNER/);
 
@@ -151,16 +133,16 @@ for (const suite of ["ed25519", "sm2"] as const) {
         "--roles",
         "bank",
         "--rpc",
-        rpc,
+        network.rpc,
       ]);
       assert.equal(registered.code, 0, registered.stderr);
       assert.equal((JSON.parse(registered.stdout) as { address: string }).address, key.address);
 
-      const ok = tally(["evidence", "notarize", "--digest", "cd".repeat(32), "--key", keyPath, "--rpc", rpc]);
+      const ok = tally(["evidence", "notarize", "--digest", "cd".repeat(32), "--key", keyPath, "--rpc", network.rpc]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal((JSON.parse(ok.stdout) as { submitter: string }).submitter, key.address);
 
-      const listed = tally(["evidence", "list", "--submitter", key.address, "--rpc", rpc]);
+      const listed = tally(["evidence", "list", "--submitter", key.address, "--rpc", network.rpc]);
       assert.equal(listed.code, 0, listed.stderr);
       const list = JSON.parse(listed.stdout) as { records: Array<{ digest: string }> };
       assert.deepEqual(
@@ -172,7 +154,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
     test("a key of the other suite is refused by the CLI before anything is sent", () => {
       const keyPath = join(dir.path, "foreign.json");
       assert.equal(tally(["keys", "new", "--out", keyPath, "--crypto", suite === "sm2" ? "ed25519" : "sm2"]).code, 0);
-      const r = tally(["evidence", "notarize", "--digest", "ef".repeat(32), "--key", keyPath, "--rpc", rpc]);
+      const r = tally(["evidence", "notarize", "--digest", "ef".repeat(32), "--key", keyPath, "--rpc", network.rpc]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /WRONG_SUITE/);
     });

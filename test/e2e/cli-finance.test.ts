@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tallyJson, tallyRefused, tempDir } from "../helpers.js";
+import { describe, test } from "node:test";
+import { CliNetwork, tally } from "../helpers.js";
 
 const ORGS = [
   { id: "bank-a", name: "Bank A" },
@@ -19,44 +19,22 @@ const ORGS = [
 ];
 
 describe("CLI finance flow (ed25519)", () => {
-  const dir = tempDir("cli-finance");
-  const net = join(dir.path, "net");
-  const admin = join(net, "accounts", "admin.json");
+  const network = new CliNetwork("cli-finance", {
+    beforeStart(net) {
+      for (const path of [join(net, "genesis.json"), join(net, "node0", "genesis.json")]) {
+        const doc = JSON.parse(readFileSync(path, "utf8")) as { orgs: unknown[] };
+        doc.orgs.push(...ORGS);
+        writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+      }
+      writeFileSync(saltFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    },
+  });
+  const { dir } = network;
   const saltFile = join(dir.path, "salt.hex");
-  let node: NodeProcess;
-  let rpc: string;
 
-  before(async () => {
-    const port = await freePort();
-    rpc = `http://127.0.0.1:${port}`;
-    const init = tally(["init", net, "--api-port", String(port)]);
-    assert.equal(init.code, 0, init.stderr);
-    for (const path of [join(net, "genesis.json"), join(net, "node0", "genesis.json")]) {
-      const doc = JSON.parse(readFileSync(path, "utf8")) as { orgs: unknown[] };
-      doc.orgs.push(...ORGS);
-      writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
-    }
-    writeFileSync(saltFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
-    node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
-  });
-
-  after(async () => {
-    assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
-    dir.cleanup();
-  });
-
-  /** Runs tally against the node, expects exit 0 and returns the parsed JSON output. */
-  const json = (args: string[]) => tallyJson(rpc, args);
-  /** Runs tally against the node, expects exit 1 with `code` on stderr. */
-  const refused = (args: string[], expected: string | RegExp) => tallyRefused(rpc, args, expected);
-  const newAccount = (name: string, org: string, roles: string) => {
-    const keyPath = join(dir.path, `${name}.json`);
-    const created = tally(["keys", "new", "--out", keyPath]);
-    assert.equal(created.code, 0, created.stderr);
-    const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
-    json(["accounts", "register", "--key", admin, "--public-key", publicKey, "--org", org, "--roles", roles]);
-    return { keyPath, address };
-  };
+  const json = (args: string[]) => network.json(args);
+  const refused = (args: string[], expected: string | RegExp) => network.refused(args, expected);
+  const newAccount = (name: string, org: string, roles: string) => network.newAccount(name, roles, org);
   const receivable = [
     "--salt",
     saltFile,

@@ -4,47 +4,19 @@
  * votes: a role grant, a rejected module freeze, a parameter change; show, list and the refusals.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tallyJson, tempDir } from "../helpers.js";
+import { describe, test } from "node:test";
+import { CliNetwork } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI governance (${suite})`, () => {
-    const dir = tempDir(`cli-governance-${suite}`);
-    const net = join(dir.path, "net");
-    const admin = join(net, "accounts", "admin.json");
-    let node: NodeProcess;
-    let rpc: string;
-
-    before(async () => {
-      const port = await freePort();
-      rpc = `http://127.0.0.1:${port}`;
-      const init = tally(["init", net, "--crypto", suite, "--api-port", String(port)]);
-      assert.equal(init.code, 0, init.stderr);
-      node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
-    });
-
-    after(async () => {
-      assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
-      dir.cleanup();
-    });
+    const network = new CliNetwork(`cli-governance-${suite}`, { suite });
+    const { admin } = network;
 
     /** Runs tally, expects exit 0 and returns the parsed JSON output. */
-    const json = (args: string[]) => tallyJson(rpc, args);
+    const json = (args: string[]) => network.json(args);
     /** Runs tally, expects exit 1 with `pattern` on stderr. */
-    const fails = (args: string[], pattern: RegExp) => {
-      const r = tally([...args, "--rpc", rpc]);
-      assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);
-      assert.match(r.stderr, pattern);
-    };
-    const newAccount = (name: string, org: string, roles: string) => {
-      const keyPath = join(dir.path, `${name}.json`);
-      const created = tally(["keys", "new", "--out", keyPath, "--crypto", suite]);
-      assert.equal(created.code, 0, created.stderr);
-      const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
-      json(["accounts", "register", "--key", admin, "--public-key", publicKey, "--org", org, "--roles", roles]);
-      return { keyPath, address };
-    };
+    const fails = (args: string[], pattern: RegExp) => network.refused(args, pattern);
+    const newAccount = (name: string, org: string, roles: string) => network.newAccount(name, roles, org);
 
     test("propose, vote, execute, show, list and refusals", () => {
       const added = json(["gov", "propose", "--key", admin, "--kind", "add-org", "--id", "acme", "--name", "Acme", "--description", "hi"]);

@@ -7,41 +7,18 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { getSuite, toHex } from "@tally/core";
-import { freePort, type NodeProcess, startNode, tally, tallyJson, tallyRefused, tempDir } from "../helpers.js";
+import { CliNetwork } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI invoice flow (${suite})`, () => {
-    const dir = tempDir(`cli-invoices-${suite}`);
-    const net = join(dir.path, "net");
-    const admin = join(net, "accounts", "admin.json");
-    let node: NodeProcess;
-    let rpc: string;
+    const network = new CliNetwork(`cli-invoices-${suite}`, { suite });
+    const { dir } = network;
 
-    before(async () => {
-      const port = await freePort();
-      rpc = `http://127.0.0.1:${port}`;
-      const init = tally(["init", net, "--crypto", suite, "--api-port", String(port)]);
-      assert.equal(init.code, 0, init.stderr);
-      node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
-    });
-
-    after(async () => {
-      assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
-      dir.cleanup();
-    });
-
-    const json = (args: string[]) => tallyJson(rpc, args);
-    const refused = (args: string[], expected: string | RegExp) => tallyRefused(rpc, args, expected);
-    const newAccount = (name: string, roles: string) => {
-      const keyPath = join(dir.path, `${name}.json`);
-      const created = tally(["keys", "new", "--out", keyPath, "--crypto", suite]);
-      assert.equal(created.code, 0, created.stderr);
-      const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
-      json(["accounts", "register", "--key", admin, "--public-key", publicKey, "--org", "consortium", "--roles", roles]);
-      return { keyPath, address };
-    };
+    const json = (args: string[]) => network.json(args);
+    const refused = (args: string[], expected: string | RegExp) => network.refused(args, expected);
+    const newAccount = (name: string, roles: string) => network.newAccount(name, roles);
 
     test("issue from a file, status, reimburse once, reverse, list", () => {
       const issuer = newAccount("issuer", "invoice-issuer");

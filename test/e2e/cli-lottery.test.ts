@@ -10,59 +10,28 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tallyJson, tempDir } from "../helpers.js";
+import { describe, test } from "node:test";
+import { CliNetwork } from "../helpers.js";
 
 const DRAWER_ORGS = ["lotto-a", "lotto-b", "lotto-c"] as const;
 const sha256hex = (text: string) => createHash("sha256").update(text).digest("hex");
 
 describe("CLI lottery flow (ed25519)", () => {
-  const dir = tempDir("cli-lottery");
-  const net = join(dir.path, "net");
-  const admin = join(net, "accounts", "admin.json");
-  let node: NodeProcess;
-  let rpc: string;
-
-  const newKey = (name: string) => {
-    const keyPath = join(dir.path, `${name}.json`);
-    const created = tally(["keys", "new", "--out", keyPath]);
-    assert.equal(created.code, 0, created.stderr);
-    const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
-    return { keyPath, address, publicKey };
-  };
-  const drawers = DRAWER_ORGS.map((org) => ({ org, ...newKey(org) }));
-
-  before(async () => {
-    const port = await freePort();
-    rpc = `http://127.0.0.1:${port}`;
-    const init = tally(["init", net, "--api-port", String(port)]);
-    assert.equal(init.code, 0, init.stderr);
-    const genesisPath = join(net, "genesis.json");
-    const doc = JSON.parse(readFileSync(genesisPath, "utf8"));
-    doc.orgs.push(...drawers.map((d) => ({ id: d.org, name: `Drawer ${d.org}` })));
-    doc.accounts.push(...drawers.map((d) => ({ publicKey: d.publicKey, org: d.org, roles: ["org-admin"] })));
-    for (const file of [genesisPath, join(net, "node0", "genesis.json")]) writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
-    node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
+  const network = new CliNetwork("cli-lottery", {
+    beforeStart(net) {
+      const genesisPath = join(net, "genesis.json");
+      const doc = JSON.parse(readFileSync(genesisPath, "utf8"));
+      doc.orgs.push(...drawers.map((d) => ({ id: d.org, name: `Drawer ${d.org}` })));
+      doc.accounts.push(...drawers.map((d) => ({ publicKey: d.publicKey, org: d.org, roles: ["org-admin"] })));
+      for (const file of [genesisPath, join(net, "node0", "genesis.json")]) writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+    },
   });
+  const { dir, admin } = network;
+  const drawers = DRAWER_ORGS.map((org) => ({ org, ...network.newKey(org) }));
 
-  after(async () => {
-    assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
-    dir.cleanup();
-  });
-
-  /** Runs tally against the node, expects exit 0 and returns the parsed JSON output. */
-  const json = (args: string[]) => tallyJson(rpc, args);
-  const fails = (args: string[], code: RegExp) => {
-    const r = tally([...args, "--rpc", rpc]);
-    assert.equal(r.code, 1, `${args.join(" ")} should fail: ${r.stdout}`);
-    assert.match(r.stderr, code);
-    return r;
-  };
-  const account = (name: string, roles: string) => {
-    const k = newKey(name);
-    json(["accounts", "register", "--key", admin, "--public-key", k.publicKey, "--org", "consortium", "--roles", roles]);
-    return k;
-  };
+  const json = (args: string[]) => network.json(args);
+  const fails = (args: string[], code: RegExp) => network.refused(args, code);
+  const account = (name: string, roles: string) => network.newAccount(name, roles);
   let ticks = 0;
   const advanceTo = (height: number) => {
     while ((json(["status"]) as { height: number }).height < height) {
@@ -187,7 +156,7 @@ describe("CLI lottery flow (ed25519)", () => {
     assert.equal(verified.valid, true);
     assert.deepEqual(verified.numbers, drawn.numbers);
 
-    const genesis = join(net, "genesis.json");
+    const { genesis } = network;
     const sold = json(["lottery", "verify-ticket", proofs, "--index", "1", "--genesis", genesis]);
     assert.equal(sold.valid, true);
     assert.ok((sold.height as number) <= close);

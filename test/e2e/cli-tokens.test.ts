@@ -4,48 +4,37 @@
  * unfreeze, burn, and read balances (proof-checked) and the token record.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, type NodeProcess, startNode, tally, tallyJson, tempDir } from "../helpers.js";
+import { describe, test } from "node:test";
+import { CliNetwork, tally } from "../helpers.js";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`CLI token flow (${suite})`, () => {
-    const dir = tempDir(`cli-tokens-${suite}`);
-    const net = join(dir.path, "net");
-    const admin = join(net, "accounts", "admin.json");
-    let node: NodeProcess;
-    let rpc: string;
-
-    before(async () => {
-      const port = await freePort();
-      rpc = `http://127.0.0.1:${port}`;
-      const init = tally(["init", net, "--crypto", suite, "--api-port", String(port)]);
-      assert.equal(init.code, 0, init.stderr);
-      node = await startNode(join(net, "node0"), rpc, join(dir.path, "node0.log"));
-    });
-
-    after(async () => {
-      assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
-      dir.cleanup();
-    });
+    const network = new CliNetwork(`cli-tokens-${suite}`, { suite });
+    const { admin } = network;
 
     /** Runs tally, expects exit 0 and returns the parsed JSON output. */
-    const json = (args: string[]) => tallyJson(rpc, args);
-    const newAccount = (name: string, roles: string) => {
-      const keyPath = join(dir.path, `${name}.json`);
-      const created = tally(["keys", "new", "--out", keyPath, "--crypto", suite]);
-      assert.equal(created.code, 0, created.stderr);
-      const { address, publicKey } = JSON.parse(created.stdout) as { address: string; publicKey: string };
-      json(["accounts", "register", "--key", admin, "--public-key", publicKey, "--org", "consortium", "--roles", roles]);
-      return { keyPath, address };
-    };
+    const json = (args: string[]) => network.json(args);
+    const newAccount = (name: string, roles: string) => network.newAccount(name, roles);
 
     test("create, mint, transfer, freeze refuses a transfer, unfreeze, burn, balance and info", () => {
       const issuer = newAccount("issuer", "issuer");
       const holder = newAccount("holder", "");
       const big = (10n ** 30n + 1n).toString();
 
-      const notIssuer = tally(["token", "create", "--key", admin, "--symbol", "EUR", "--name", "Euro", "--decimals", "2", "--rpc", rpc]);
+      const notIssuer = tally([
+        "token",
+        "create",
+        "--key",
+        admin,
+        "--symbol",
+        "EUR",
+        "--name",
+        "Euro",
+        "--decimals",
+        "2",
+        "--rpc",
+        network.rpc,
+      ]);
       assert.equal(notIssuer.code, 1);
       assert.match(notIssuer.stderr, /FORBIDDEN/);
 
@@ -77,14 +66,14 @@ for (const suite of ["ed25519", "sm2"] as const) {
         "--amount",
         "1",
         "--rpc",
-        rpc,
+        network.rpc,
       ]);
       assert.equal(frozen.code, 1);
       assert.match(frozen.stderr, /ACCOUNT_FROZEN/);
       json(["token", "unfreeze", "--key", issuer.keyPath, "--symbol", "EUR", "--account", holder.address]);
       json(["token", "transfer", "--key", holder.keyPath, "--symbol", "EUR", "--to", issuer.address, "--amount", "100"]);
 
-      const above = tally(["token", "burn", "--key", holder.keyPath, "--symbol", "EUR", "--amount", "401", "--rpc", rpc]);
+      const above = tally(["token", "burn", "--key", holder.keyPath, "--symbol", "EUR", "--amount", "401", "--rpc", network.rpc]);
       assert.equal(above.code, 1);
       assert.match(above.stderr, /INSUFFICIENT_BALANCE.*"balance":"400"/);
       const burned = json(["token", "burn", "--key", holder.keyPath, "--symbol", "EUR", "--amount", "400"]);
@@ -113,7 +102,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
           "--amount",
           amount,
           "--rpc",
-          rpc,
+          network.rpc,
         ]);
         assert.equal(bad.code, 1, `amount ${amount} accepted`);
         assert.match(bad.stderr, /--amount/);
@@ -129,10 +118,10 @@ for (const suite of ["ed25519", "sm2"] as const) {
       json(["token", "transfer", "--key", holder.keyPath, "--symbol", "GBP", "--to", issuer.address, "--amount", "20"]);
 
       const args = JSON.stringify({ symbol: "GBP" });
-      const anonymous = tally(["query", "tokens", "holders", "--args", args, "--rpc", rpc]);
+      const anonymous = tally(["query", "tokens", "holders", "--args", args, "--rpc", network.rpc]);
       assert.equal(anonymous.code, 1);
       assert.match(anonymous.stderr, /UNAUTHENTICATED/);
-      const byHolder = tally(["query", "tokens", "holders", "--args", args, "--key", holder.keyPath, "--rpc", rpc]);
+      const byHolder = tally(["query", "tokens", "holders", "--args", args, "--key", holder.keyPath, "--rpc", network.rpc]);
       assert.equal(byHolder.code, 1);
       assert.match(byHolder.stderr, /FORBIDDEN/);
       const listed = json(["query", "tokens", "holders", "--args", args, "--key", regulator.keyPath]) as {
@@ -149,7 +138,7 @@ for (const suite of ["ed25519", "sm2"] as const) {
         trail.items.map((i) => `${i.module}.${i.method}:${i.status}`),
         ["tokens.transfer:ok"],
       );
-      const notAllowed = tally(["audit", "--address", holder.address, "--key", issuer.keyPath, "--rpc", rpc]);
+      const notAllowed = tally(["audit", "--address", holder.address, "--key", issuer.keyPath, "--rpc", network.rpc]);
       assert.equal(notAllowed.code, 1);
       assert.match(notAllowed.stderr, /FORBIDDEN/);
     });
