@@ -4,12 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, openSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before } from "node:test";
-import type { SubmitResult } from "@tally/sdk";
+import { getSuite } from "@tally/core";
+import { AccountSigner, type ClientOptions, fromKeyFile, type Genesis, loadGenesis, type SubmitResult, TallyClient } from "@tally/sdk";
 
 export const REPO = resolve(import.meta.dirname, "..");
 export const TALLY_BIN = join(REPO, "packages", "cli", "bin", "tally.js");
@@ -167,6 +168,17 @@ export interface CliNetworkOptions {
   readonly initArgs?: readonly string[];
   /** Runs after `tally init` and before the node starts (e.g. to add organisations to the genesis). */
   readonly beforeStart?: (net: string) => void;
+  /** Whether `after` asserts the node exits 0 on SIGTERM (default true). */
+  readonly requireCleanExit?: boolean;
+}
+
+/** The network seen through the SDK: a client, the trusted genesis, the admin, and account registration. */
+export interface SdkAccess {
+  readonly client: TallyClient;
+  readonly genesis: Genesis;
+  readonly admin: AccountSigner;
+  /** A new key of the suite, registered by the admin in `org` with `roles`. */
+  register(roles: string[], org?: string): Promise<AccountSigner>;
 }
 
 /**
@@ -198,9 +210,28 @@ export class CliNetwork {
       node = await startNode(join(this.net, "node0"), this.rpc, join(this.dir.path, "node0.log"));
     });
     after(async () => {
-      assert.equal(await node.stop(), 0, "node exits cleanly on SIGTERM");
+      const code = await node.stop();
+      if (options.requireCleanExit !== false) assert.equal(code, 0, "node exits cleanly on SIGTERM");
       this.dir.cleanup();
     });
+  }
+
+  /** Connects the SDK to the started node (call from a `before` registered after this network). */
+  async sdk(options: ClientOptions = {}): Promise<SdkAccess> {
+    const client = new TallyClient(this.rpc, options);
+    const genesis = loadGenesis(JSON.parse(readFileSync(this.genesis, "utf8")));
+    const admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(this.admin, "utf8"))));
+    const suite = getSuite(this.suite);
+    return {
+      client,
+      genesis,
+      admin,
+      async register(roles, org = "consortium") {
+        const key = suite.generateKeyPair();
+        committedOk(await admin.registerAccount(key.publicKey, org, roles));
+        return AccountSigner.connect(client, key);
+      },
+    };
   }
 
   /** Runs `tally ARGS` against the node, which must exit 0; its JSON output. */

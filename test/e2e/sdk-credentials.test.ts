@@ -5,24 +5,20 @@
  * the refusals: tampering, expiry, an unregistered key, a duplicate id, a missing role, revocation.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import {
-  AccountSigner,
+  type AccountSigner,
   type Credential,
-  fromKeyFile,
   type Genesis,
   getSuite,
   issueCredential,
   type KeyPair,
-  loadGenesis,
   present,
-  TallyClient,
+  type TallyClient,
   TallyError,
   verifyPresentation,
 } from "@tally/sdk";
-import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
+import { CliNetwork, committedFailed as failed, committedOk as ok } from "../helpers.js";
 
 const DAY = 86_400_000;
 
@@ -30,9 +26,7 @@ const code = (expected: string) => (err: unknown) => err instanceof TallyError &
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK credentials (${suite})`, () => {
-    const dir = tempDir(`sdk-credentials-${suite}`);
-    const net = join(dir.path, "net");
-    let node: NodeProcess;
+    const network = new CliNetwork(`sdk-credentials-${suite}`, { suite, requireCleanExit: false });
     let client: TallyClient;
     let genesis: Genesis;
     let admin: AccountSigner;
@@ -56,24 +50,13 @@ for (const suite of ["ed25519", "sm2"] as const) {
       });
 
     before(async () => {
-      const port = await freePort();
-      assert.equal(tally(["init", net, "--crypto", suite, "--api-port", String(port)]).code, 0);
-      node = await startNode(join(net, "node0"), `http://127.0.0.1:${port}`, join(dir.path, "node.log"));
-      client = new TallyClient(node.url);
-      genesis = loadGenesis(JSON.parse(readFileSync(join(net, "genesis.json"), "utf8")));
-      admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(join(net, "accounts", "admin.json"), "utf8"))));
-      const register = async (roles: string[]): Promise<AccountSigner> => {
-        const key = getSuite(suite).generateKeyPair();
-        ok(await admin.registerAccount(key.publicKey, "consortium", roles));
-        return AccountSigner.connect(client, key);
-      };
+      const sdk = await network.sdk();
+      client = sdk.client;
+      genesis = sdk.genesis;
+      admin = sdk.admin;
+      const register = (roles: string[]) => sdk.register(roles);
       issuer = await register(["credential-issuer"]);
       clerk = await register([]);
-    });
-
-    after(async () => {
-      await node.stop();
-      dir.cleanup();
     });
 
     test("register a key, issue, present selectively, verify against the genesis", async () => {

@@ -6,20 +6,16 @@
  * checked against a verified receipt's root.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { creditStanding, getSuite, type KeyPair, utf8 } from "@tally/core";
-import { AccountSigner, fromKeyFile, type Genesis, loadGenesis, TallyClient, TallyError, verifyTxReceipt } from "@tally/sdk";
-import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
+import { before, describe, test } from "node:test";
+import { creditStanding, utf8 } from "@tally/core";
+import { type AccountSigner, type Genesis, type TallyClient, TallyError, verifyTxReceipt } from "@tally/sdk";
+import { CliNetwork, committedFailed as failed, committedOk as ok } from "../helpers.js";
 
 const ENTITY = "91110000600037341L";
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK credit (${suite})`, () => {
-    const dir = tempDir(`sdk-credit-${suite}`);
-    const net = join(dir.path, "net");
-    let node: NodeProcess;
+    const network = new CliNetwork(`sdk-credit-${suite}`, { suite, requireCleanExit: false });
     let client: TallyClient;
     let genesis: Genesis;
     let regulator: AccountSigner;
@@ -27,25 +23,13 @@ for (const suite of ["ed25519", "sm2"] as const) {
     let firm: AccountSigner;
 
     before(async () => {
-      const port = await freePort();
-      assert.equal(tally(["init", net, "--crypto", suite, "--api-port", String(port)]).code, 0);
-      node = await startNode(join(net, "node0"), `http://127.0.0.1:${port}`, join(dir.path, "node.log"));
-      client = new TallyClient(node.url);
-      genesis = loadGenesis(JSON.parse(readFileSync(join(net, "genesis.json"), "utf8")));
-      const admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(join(net, "accounts", "admin.json"), "utf8"))));
-      const register = async (roles: string[]): Promise<AccountSigner> => {
-        const key: KeyPair = getSuite(suite).generateKeyPair();
-        ok(await admin.registerAccount(key.publicKey, "consortium", roles));
-        return AccountSigner.connect(client, key);
-      };
+      const sdk = await network.sdk();
+      client = sdk.client;
+      genesis = sdk.genesis;
+      const register = (roles: string[]) => sdk.register(roles);
       regulator = await register(["regulator"]);
       bank = await register(["bank"]);
       firm = await register([]);
-    });
-
-    after(async () => {
-      await node.stop();
-      dir.cleanup();
     });
 
     test("record → link → apply → refused decisions → reject → re-apply → approve; standing proven, history in order", async () => {

@@ -9,21 +9,20 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { getSuite, type KeyPair, toHex } from "@tally/core";
+import { before, describe, test } from "node:test";
+import { getSuite, toHex } from "@tally/core";
 import {
-  AccountSigner,
+  type AccountSigner,
   type DocumentFieldsInput,
   type DocumentUsesPage,
   type DocumentView,
   documentKey,
-  fromKeyFile,
   type PayerDocumentsPage,
   type SubmitResult,
-  TallyClient,
+  type TallyClient,
   TallyError,
 } from "@tally/sdk";
-import { committedFailed, committedOk, freePort, type NodeProcess, startNode, tally, tempDir } from "../helpers.js";
+import { CliNetwork, committedFailed, committedOk } from "../helpers.js";
 
 /** The value of a committed, successful call. */
 const ok = (outcome: SubmitResult) => committedOk(outcome).result.value as Record<string, unknown>;
@@ -51,8 +50,7 @@ const rejectsWith = (code: string, status?: number) => (err: unknown) =>
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK documents (${suite})`, () => {
-    const dir = tempDir(`sdk-documents-${suite}`);
-    const net = join(dir.path, "net");
+    const network = new CliNetwork(`sdk-documents-${suite}`, { suite, beforeStart: addOrgs, requireCleanExit: false });
     const salt = randomBytes(32);
     const receivable: DocumentFieldsInput = {
       kind: "receivable",
@@ -62,7 +60,6 @@ for (const suite of ["ed25519", "sm2"] as const) {
       faceValue: "1000000",
       issueDate: "2026-06-30",
     };
-    let node: NodeProcess;
     let client: TallyClient;
     let bankA: AccountSigner;
     let bankB: AccountSigner;
@@ -70,26 +67,13 @@ for (const suite of ["ed25519", "sm2"] as const) {
     let debtor: AccountSigner;
 
     before(async () => {
-      const port = await freePort();
-      assert.equal(tally(["init", net, "--crypto", suite, "--api-port", String(port)]).code, 0);
-      addOrgs(net);
-      node = await startNode(join(net, "node0"), `http://127.0.0.1:${port}`, join(dir.path, "node.log"));
-      client = new TallyClient(node.url);
-      const admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(join(net, "accounts", "admin.json"), "utf8"))));
-      const register = async (org: string, roles: string[]): Promise<AccountSigner> => {
-        const key: KeyPair = getSuite(suite).generateKeyPair();
-        ok(await admin.registerAccount(key.publicKey, org, roles));
-        return AccountSigner.connect(client, key);
-      };
+      const sdk = await network.sdk();
+      client = sdk.client;
+      const register = (org: string, roles: string[]) => sdk.register(roles, org);
       bankA = await register("bank-a", ["bank"]);
       bankB = await register("bank-b", ["bank"]);
       regulator = await register("authority", ["regulator"]);
       debtor = await register("buyer-co", []);
-    });
-
-    after(async () => {
-      await node.stop();
-      dir.cleanup();
     });
 
     test("trade finance: both banks derive the same key; double financing refused with amounts only; release; factoring", async () => {

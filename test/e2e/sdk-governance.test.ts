@@ -6,12 +6,9 @@
  * (second vote of an org, vote without a role, closed, not passed, unknown) carries its code.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { getSuite } from "@tally/core";
-import { AccountSigner, fromKeyFile, type ProposalView, type SubmitResult, TallyClient, TallyError } from "@tally/sdk";
-import { freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
+import { before, describe, test } from "node:test";
+import { type AccountSigner, type ProposalView, type SubmitResult, type TallyClient, TallyError } from "@tally/sdk";
+import { CliNetwork, committedOk as ok, type SdkAccess } from "../helpers.js";
 
 const proposalOf = (outcome: SubmitResult) => ok(outcome).result.value as unknown as ProposalView;
 
@@ -29,9 +26,8 @@ async function refused(call: Promise<SubmitResult>, code: string): Promise<void>
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK governance (${suite})`, () => {
-    const dir = tempDir(`sdk-governance-${suite}`);
-    const net = join(dir.path, "net");
-    let node: NodeProcess;
+    const network = new CliNetwork(`sdk-governance-${suite}`, { suite, requireCleanExit: false });
+    let sdk: SdkAccess;
     let client: TallyClient;
     let admin: AccountSigner;
     const orgAdmins: Record<string, AccountSigner> = {};
@@ -43,24 +39,13 @@ for (const suite of ["ed25519", "sm2"] as const) {
       return signer;
     };
 
-    const register = async (org: string, roles: string[]): Promise<AccountSigner> => {
-      const key = getSuite(suite).generateKeyPair();
-      ok(await admin.registerAccount(key.publicKey, org, roles));
-      return AccountSigner.connect(client, key);
-    };
+    const register = (org: string, roles: string[]) => sdk.register(roles, org);
 
     before(async () => {
-      const port = await freePort();
-      assert.equal(tally(["init", net, "--crypto", suite, "--api-port", String(port)]).code, 0);
-      node = await startNode(join(net, "node0"), `http://127.0.0.1:${port}`, join(dir.path, "node.log"));
-      client = new TallyClient(node.url);
-      admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(join(net, "accounts", "admin.json"), "utf8"))));
+      sdk = await network.sdk();
+      client = sdk.client;
+      admin = sdk.admin;
       alice = await register("consortium", []);
-    });
-
-    after(async () => {
-      await node.stop();
-      dir.cleanup();
     });
 
     test("the consortium grows to four organisations by governance", async () => {

@@ -6,21 +6,10 @@
  * refused), the tax authority's paged listing, and a record proven against a verified receipt.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { getSuite, type KeyPair, utf8 } from "@tally/core";
-import {
-  AccountSigner,
-  fromKeyFile,
-  type Genesis,
-  type InvoiceInput,
-  loadGenesis,
-  TallyClient,
-  TallyError,
-  verifyTxReceipt,
-} from "@tally/sdk";
-import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
+import { before, describe, test } from "node:test";
+import { getSuite, utf8 } from "@tally/core";
+import { type AccountSigner, type Genesis, type InvoiceInput, type TallyClient, TallyError, verifyTxReceipt } from "@tally/sdk";
+import { CliNetwork, committedFailed as failed, committedOk as ok } from "../helpers.js";
 
 const ORG = "consortium";
 
@@ -28,9 +17,7 @@ const isCode = (code: string) => (err: unknown) => err instanceof TallyError && 
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK invoices (${suite})`, () => {
-    const dir = tempDir(`sdk-invoices-${suite}`);
-    const net = join(dir.path, "net");
-    let node: NodeProcess;
+    const network = new CliNetwork(`sdk-invoices-${suite}`, { suite, requireCleanExit: false });
     let client: TallyClient;
     let genesis: Genesis;
     let issuer: AccountSigner;
@@ -41,27 +28,15 @@ for (const suite of ["ed25519", "sm2"] as const) {
     const document = utf8("%PDF-1.7 invoice 2026/INV-0001: 100000 + 13000 tax");
 
     before(async () => {
-      const port = await freePort();
-      assert.equal(tally(["init", net, "--crypto", suite, "--api-port", String(port)]).code, 0);
-      node = await startNode(join(net, "node0"), `http://127.0.0.1:${port}`, join(dir.path, "node.log"));
-      client = new TallyClient(node.url);
-      genesis = loadGenesis(JSON.parse(readFileSync(join(net, "genesis.json"), "utf8")));
-      const admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(join(net, "accounts", "admin.json"), "utf8"))));
-      const register = async (roles: string[]): Promise<AccountSigner> => {
-        const key: KeyPair = getSuite(suite).generateKeyPair();
-        ok(await admin.registerAccount(key.publicKey, ORG, roles));
-        return AccountSigner.connect(client, key);
-      };
+      const sdk = await network.sdk();
+      client = sdk.client;
+      genesis = sdk.genesis;
+      const register = (roles: string[]) => sdk.register(roles, ORG);
       issuer = await register(["invoice-issuer"]);
       issuer2 = await register(["invoice-issuer"]);
       clerk = await register([]);
       taxAuthority = await register(["tax-authority"]);
       plain = await register([]);
-    });
-
-    after(async () => {
-      await node.stop();
-      dir.cleanup();
     });
 
     const input = async (number: string, extra: Partial<InvoiceInput> = {}): Promise<InvoiceInput> => ({

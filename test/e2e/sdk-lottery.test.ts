@@ -10,22 +10,20 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { type GenesisDoc, getSuite, type KeyPair, toHex, utf8 } from "@tally/core";
 import {
   AccountSigner,
   computeDraw,
-  fromKeyFile,
   type Genesis,
-  loadGenesis,
   newDrawSecret,
-  TallyClient,
+  type TallyClient,
   TallyError,
   type Ticket,
   ticketProof,
   verifyTicketSale,
 } from "@tally/sdk";
-import { committedFailed as failed, freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
+import { CliNetwork, committedFailed as failed, committedOk as ok } from "../helpers.js";
 
 const DRAWER_ORGS = ["lotto-a", "lotto-b", "lotto-c"] as const;
 
@@ -46,10 +44,13 @@ function addDrawerOrgs(net: string, keys: readonly KeyPair[]): void {
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK lottery (${suite})`, () => {
-    const dir = tempDir(`sdk-lottery-${suite}`);
-    const net = join(dir.path, "net");
+    const drawerKeys = DRAWER_ORGS.map(() => getSuite(suite).generateKeyPair());
+    const network = new CliNetwork(`sdk-lottery-${suite}`, {
+      suite,
+      beforeStart: (net) => addDrawerOrgs(net, drawerKeys),
+      requireCleanExit: false,
+    });
     const hash = getSuite(suite).hash;
-    let node: NodeProcess;
     let client: TallyClient;
     let genesis: Genesis;
     let admin: AccountSigner;
@@ -59,28 +60,15 @@ for (const suite of ["ed25519", "sm2"] as const) {
     let drawers: AccountSigner[];
 
     before(async () => {
-      const port = await freePort();
-      assert.equal(tally(["init", net, "--crypto", suite, "--api-port", String(port)]).code, 0);
-      const drawerKeys = DRAWER_ORGS.map(() => getSuite(suite).generateKeyPair());
-      addDrawerOrgs(net, drawerKeys);
-      node = await startNode(join(net, "node0"), `http://127.0.0.1:${port}`, join(dir.path, "node.log"));
-      client = new TallyClient(node.url);
-      genesis = loadGenesis(JSON.parse(readFileSync(join(net, "genesis.json"), "utf8")));
-      admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(join(net, "accounts", "admin.json"), "utf8"))));
-      const register = async (roles: string[]): Promise<AccountSigner> => {
-        const key = getSuite(suite).generateKeyPair();
-        ok(await admin.registerAccount(key.publicKey, "consortium", roles));
-        return AccountSigner.connect(client, key);
-      };
+      const sdk = await network.sdk();
+      client = sdk.client;
+      genesis = sdk.genesis;
+      admin = sdk.admin;
+      const register = (roles: string[]) => sdk.register(roles);
       centre = await register(["lottery-centre"]);
       terminal = await register(["lottery-terminal"]);
       regulator = await register(["regulator"]);
       drawers = await Promise.all(drawerKeys.map((k) => AccountSigner.connect(client, k)));
-    });
-
-    after(async () => {
-      await node.stop();
-      dir.cleanup();
     });
 
     /** Commits blocks (one notarisation each) until the chain is at least at `height`. */

@@ -4,29 +4,16 @@
  * from state with proofs checked against a root from a verified receipt.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { addressOf, getSuite, type KeyPair, toHex, tokenBalanceKey } from "@tally/core";
-import {
-  AccountSigner,
-  fromKeyFile,
-  type Genesis,
-  loadGenesis,
-  TallyClient,
-  TallyError,
-  verifyTokenBalance,
-  verifyTxReceipt,
-} from "@tally/sdk";
-import { freePort, type NodeProcess, committedOk as ok, startNode, tally, tempDir } from "../helpers.js";
+import { before, describe, test } from "node:test";
+import { addressOf, getSuite, toHex, tokenBalanceKey } from "@tally/core";
+import { type AccountSigner, type Genesis, type TallyClient, TallyError, verifyTokenBalance, verifyTxReceipt } from "@tally/sdk";
+import { CliNetwork, committedOk as ok } from "../helpers.js";
 
 const E30 = 10n ** 30n;
 
 for (const suite of ["ed25519", "sm2"] as const) {
   describe(`SDK tokens (${suite})`, () => {
-    const dir = tempDir(`sdk-tokens-${suite}`);
-    const net = join(dir.path, "net");
-    let node: NodeProcess;
+    const network = new CliNetwork(`sdk-tokens-${suite}`, { suite, requireCleanExit: false });
     let client: TallyClient;
     let genesis: Genesis;
     let issuer: AccountSigner;
@@ -34,25 +21,13 @@ for (const suite of ["ed25519", "sm2"] as const) {
     let bob: AccountSigner;
 
     before(async () => {
-      const port = await freePort();
-      assert.equal(tally(["init", net, "--crypto", suite, "--api-port", String(port)]).code, 0);
-      node = await startNode(join(net, "node0"), `http://127.0.0.1:${port}`, join(dir.path, "node.log"));
-      client = new TallyClient(node.url);
-      genesis = loadGenesis(JSON.parse(readFileSync(join(net, "genesis.json"), "utf8")));
-      const admin = await AccountSigner.connect(client, fromKeyFile(JSON.parse(readFileSync(join(net, "accounts", "admin.json"), "utf8"))));
-      const register = async (roles: string[]): Promise<AccountSigner> => {
-        const key: KeyPair = getSuite(suite).generateKeyPair();
-        ok(await admin.registerAccount(key.publicKey, "consortium", roles));
-        return AccountSigner.connect(client, key);
-      };
+      const sdk = await network.sdk();
+      client = sdk.client;
+      genesis = sdk.genesis;
+      const register = (roles: string[]) => sdk.register(roles);
       issuer = await register(["issuer"]);
       alice = await register([]);
       bob = await register([]);
-    });
-
-    after(async () => {
-      await node.stop();
-      dir.cleanup();
     });
 
     test("create → mint → transfer → burn → freeze → refused transfer → unfreeze, balances proven", async () => {
