@@ -89,6 +89,24 @@ export function Fields({ rows }: { rows: ReadonlyArray<readonly [string, ReactNo
   );
 }
 
+/** A table with one header row, scrolling sideways inside its own box on narrow screens. */
+export function Table({ head, children }: { head: readonly string[]; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th key={h}>{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Pager({ prev, next, label }: { prev: string | null; next: string | null; label: string }) {
   return (
     <nav className="pager" aria-label="pages">

@@ -3,7 +3,7 @@ import { useState } from "react";
 import { client, query } from "../api";
 import { useLoad } from "../hooks";
 import { Link, navigate } from "../router";
-import { Empty, Fields, Hash, Show, Time } from "../ui";
+import { Empty, Fields, Hash, Show, Table, Time } from "../ui";
 
 interface Page<T> {
   items: T[];
@@ -57,26 +57,16 @@ export function Accounts() {
         {({ list, frozen }) => (
           <>
             <h2>Organisations ({list.length})</h2>
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Id</th>
-                    <th>Name</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((o) => (
-                    <tr key={o.id}>
-                      <td>
-                        <code>{o.id}</code>
-                      </td>
-                      <td>{o.name}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table head={["Id", "Name"]}>
+              {list.map((o) => (
+                <tr key={o.id}>
+                  <td>
+                    <code>{o.id}</code>
+                  </td>
+                  <td>{o.name}</td>
+                </tr>
+              ))}
+            </Table>
             {frozen !== null && frozen.modules.length > 0 && <p>Frozen modules: {frozen.modules.join(", ")}</p>}
           </>
         )}
@@ -90,31 +80,19 @@ export function Accounts() {
             <Empty>No accounts on this page.</Empty>
           ) : (
             <>
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Address</th>
-                      <th>Organisation</th>
-                      <th>Roles</th>
-                      <th>Nonce</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((a) => (
-                      <tr key={a.address}>
-                        <td>
-                          <Hash value={a.address} to={`/accounts/${a.address}`} keep={10} />
-                          {frozen?.accounts.includes(a.address) && <span className="badge bad">frozen</span>}
-                        </td>
-                        <td>{a.org}</td>
-                        <td>{a.roles.join(", ") || "—"}</td>
-                        <td>{a.nonce}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table head={["Address", "Organisation", "Roles", "Nonce"]}>
+                {page.items.map((a) => (
+                  <tr key={a.address}>
+                    <td>
+                      <Hash value={a.address} to={`/accounts/${a.address}`} keep={10} />
+                      {frozen?.accounts.includes(a.address) && <span className="badge bad">frozen</span>}
+                    </td>
+                    <td>{a.org}</td>
+                    <td>{a.roles.join(", ") || "—"}</td>
+                    <td>{a.nonce}</td>
+                  </tr>
+                ))}
+              </Table>
               <p className="pager">
                 <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
                   Previous
@@ -180,34 +158,22 @@ export function AccountDetail({ address }: { address: string }) {
             {evidence === null || evidence.records.length === 0 ? (
               <Empty>This account has notarised nothing.</Empty>
             ) : (
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Digest</th>
-                      <th>Label</th>
-                      <th>Height</th>
-                      <th>Time</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {evidence.records.map((r) => (
-                      <tr key={r.digest}>
-                        <td>
-                          <Hash value={r.digest} to={`/txs/${r.txHash}`} />
-                        </td>
-                        <td>{r.label ?? "—"}</td>
-                        <td>
-                          <Link to={`/blocks/${r.height}`}>{r.height}</Link>
-                        </td>
-                        <td>
-                          <Time ms={r.timeMs} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table head={["Digest", "Label", "Height", "Time"]}>
+                {evidence.records.map((r) => (
+                  <tr key={r.digest}>
+                    <td>
+                      <Hash value={r.digest} to={`/txs/${r.txHash}`} />
+                    </td>
+                    <td>{r.label ?? "—"}</td>
+                    <td>
+                      <Link to={`/blocks/${r.height}`}>{r.height}</Link>
+                    </td>
+                    <td>
+                      <Time ms={r.timeMs} />
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )}
           </>
         )}

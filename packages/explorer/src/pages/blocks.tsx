@@ -4,7 +4,7 @@ import { client, validators } from "../api";
 import { useLoad } from "../hooks";
 import { useLive } from "../live";
 import { Link } from "../router";
-import { Empty, Fields, Hash, Pager, Show, Time } from "../ui";
+import { Empty, Fields, Hash, Pager, Show, Table, Time } from "../ui";
 
 export const PAGE = 20;
 
@@ -49,40 +49,26 @@ export function BlockList({ before }: { before: number | null }) {
 
 function BlockTable({ blocks }: { blocks: readonly BlockView[] }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Height</th>
-            <th>Hash</th>
-            <th>Txs</th>
-            <th>Proposer</th>
-            <th>Signers</th>
-            <th>Time</th>
-          </tr>
-        </thead>
-        <tbody>
-          {blocks.map((b) => (
-            <tr key={b.hash}>
-              <td>
-                <Link to={`/blocks/${b.header.height}`}>{b.header.height}</Link>
-              </td>
-              <td>
-                <Hash value={b.hash} to={`/blocks/${b.header.height}`} />
-              </td>
-              <td>{b.header.txCount}</td>
-              <td>
-                <Hash value={b.header.proposer} keep={6} />
-              </td>
-              <td>{b.commit.signatures.length}</td>
-              <td>
-                <Time ms={b.header.timeMs} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={["Height", "Hash", "Txs", "Proposer", "Signers", "Time"]}>
+      {blocks.map((b) => (
+        <tr key={b.hash}>
+          <td>
+            <Link to={`/blocks/${b.header.height}`}>{b.header.height}</Link>
+          </td>
+          <td>
+            <Hash value={b.hash} to={`/blocks/${b.header.height}`} />
+          </td>
+          <td>{b.header.txCount}</td>
+          <td>
+            <Hash value={b.header.proposer} keep={6} />
+          </td>
+          <td>{b.commit.signatures.length}</td>
+          <td>
+            <Time ms={b.header.timeMs} />
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -145,36 +131,23 @@ export function BlockDetail({ id }: { id: string }) {
                   ? "."
                   : ` (${block.commit.signatures.reduce((p, s) => p + (set.validators[s.validator]?.power ?? 0), 0)} of ${set.totalPower} voting power).`}
               </p>
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>#</th>
-                      <th>Validator</th>
-                      <th>Power</th>
-                      <th>Signature</th>
+              <Table head={["#", "Validator", "Power", "Signature"]}>
+                {block.commit.signatures.map((s) => {
+                  const v = set?.validators[s.validator];
+                  return (
+                    <tr key={s.validator}>
+                      <td>{s.validator}</td>
+                      <td>
+                        {v === undefined ? "?" : (names.get(v.publicKey) ?? "")} {v !== undefined && <Hash value={v.publicKey} keep={6} />}
+                      </td>
+                      <td>{v?.power ?? "?"}</td>
+                      <td>
+                        <Hash value={s.signature} keep={8} />
+                      </td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {block.commit.signatures.map((s) => {
-                      const v = set?.validators[s.validator];
-                      return (
-                        <tr key={s.validator}>
-                          <td>{s.validator}</td>
-                          <td>
-                            {v === undefined ? "?" : (names.get(v.publicKey) ?? "")}{" "}
-                            {v !== undefined && <Hash value={v.publicKey} keep={6} />}
-                          </td>
-                          <td>{v?.power ?? "?"}</td>
-                          <td>
-                            <Hash value={s.signature} keep={8} />
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
+                  );
+                })}
+              </Table>
             </>
           );
         }}
@@ -185,43 +158,30 @@ export function BlockDetail({ id }: { id: string }) {
 
 export function TxTable({ txs }: { txs: readonly TxView[] }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Hash</th>
-            <th>Call</th>
-            <th>Sender</th>
-            <th>Status</th>
-            <th>Block</th>
-          </tr>
-        </thead>
-        <tbody>
-          {txs.map((t) => (
-            <tr key={t.hash} data-testid="tx-row">
-              <td>
-                <Hash value={t.hash} to={`/txs/${t.hash}`} />
-              </td>
-              <td>
-                <code>
-                  {t.tx.module}.{t.tx.method}
-                </code>
-              </td>
-              <td>
-                <Hash value={t.tx.sender} to={`/accounts/${t.tx.sender}`} keep={6} />
-              </td>
-              <td>
-                <span className={t.result.status === "ok" ? "badge ok" : "badge bad"}>
-                  {t.result.status === "ok" ? "ok" : (t.result.code ?? "failed")}
-                </span>
-              </td>
-              <td>
-                <Link to={`/blocks/${t.height}`}>{t.height}</Link>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={["Hash", "Call", "Sender", "Status", "Block"]}>
+      {txs.map((t) => (
+        <tr key={t.hash} data-testid="tx-row">
+          <td>
+            <Hash value={t.hash} to={`/txs/${t.hash}`} />
+          </td>
+          <td>
+            <code>
+              {t.tx.module}.{t.tx.method}
+            </code>
+          </td>
+          <td>
+            <Hash value={t.tx.sender} to={`/accounts/${t.tx.sender}`} keep={6} />
+          </td>
+          <td>
+            <span className={t.result.status === "ok" ? "badge ok" : "badge bad"}>
+              {t.result.status === "ok" ? "ok" : (t.result.code ?? "failed")}
+            </span>
+          </td>
+          <td>
+            <Link to={`/blocks/${t.height}`}>{t.height}</Link>
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }

@@ -3,7 +3,7 @@ import { client, validators } from "../api";
 import { useLoad } from "../hooks";
 import { type BlockPoint, useLive } from "../live";
 import { Link } from "../router";
-import { ago, Fields, Hash, Show, Time } from "../ui";
+import { ago, Fields, Hash, Show, Table, Time } from "../ui";
 
 /** Transactions per second in fixed buckets over the blocks we hold (a bucket with no block is 0). */
 function txRate(blocks: readonly BlockPoint[], bucketMs: number): Array<{ t: number; rate: number }> {
@@ -154,74 +154,48 @@ export function Dashboard() {
       <h2>Validators</h2>
       <Show data={set} what="validators">
         {(v) => (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>#</th>
-                  <th>Name</th>
-                  <th>Public key</th>
-                  <th>Power</th>
-                  <th>Share</th>
-                  <th>Last signed</th>
+          <Table head={["#", "Name", "Public key", "Power", "Share", "Last signed"]}>
+            {v.validators.map((val, i) => {
+              return (
+                <tr key={val.publicKey}>
+                  <td>{i}</td>
+                  <td>{names.get(val.publicKey) ?? "—"}</td>
+                  <td>
+                    <Hash value={val.publicKey} />
+                  </td>
+                  <td>{val.power}</td>
+                  <td>{((val.power / v.totalPower) * 100).toFixed(1)}%</td>
+                  <td>
+                    {val.lastSignedHeight === null ? (
+                      <span className="muted">not in the last 256 blocks</span>
+                    ) : (
+                      <Link to={`/blocks/${val.lastSignedHeight}`}>{val.lastSignedHeight}</Link>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {v.validators.map((val, i) => {
-                  return (
-                    <tr key={val.publicKey}>
-                      <td>{i}</td>
-                      <td>{names.get(val.publicKey) ?? "—"}</td>
-                      <td>
-                        <Hash value={val.publicKey} />
-                      </td>
-                      <td>{val.power}</td>
-                      <td>{((val.power / v.totalPower) * 100).toFixed(1)}%</td>
-                      <td>
-                        {val.lastSignedHeight === null ? (
-                          <span className="muted">not in the last 256 blocks</span>
-                        ) : (
-                          <Link to={`/blocks/${val.lastSignedHeight}`}>{val.lastSignedHeight}</Link>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </Table>
         )}
       </Show>
       <h2>Recent blocks</h2>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Height</th>
-              <th>Hash</th>
-              <th>Txs</th>
-              <th>Time</th>
+      <Table head={["Height", "Hash", "Txs", "Time"]}>
+        {[...live.blocks]
+          .reverse()
+          .slice(0, 8)
+          .map((b) => (
+            <tr key={b.height}>
+              <td>
+                <Link to={`/blocks/${b.height}`}>{b.height}</Link>
+              </td>
+              <td>
+                <Hash value={b.hash} />
+              </td>
+              <td>{b.txs}</td>
+              <td>{ago(b.timeMs)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {[...live.blocks]
-              .reverse()
-              .slice(0, 8)
-              .map((b) => (
-                <tr key={b.height}>
-                  <td>
-                    <Link to={`/blocks/${b.height}`}>{b.height}</Link>
-                  </td>
-                  <td>
-                    <Hash value={b.hash} />
-                  </td>
-                  <td>{b.txs}</td>
-                  <td>{ago(b.timeMs)}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+      </Table>
     </section>
   );
 }

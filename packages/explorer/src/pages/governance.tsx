@@ -2,7 +2,7 @@
 import { query } from "../api";
 import { useLoad } from "../hooks";
 import { Link } from "../router";
-import { Empty, Fields, Json, Pager, Show } from "../ui";
+import { Empty, Fields, Json, Pager, Show, Table } from "../ui";
 
 interface Proposal {
   id: number;
@@ -84,38 +84,24 @@ export function Governance({ status, after }: { status: string | null; after: nu
             <Empty>No {status ?? ""} proposals.</Empty>
           ) : (
             <>
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>#</th>
-                      <th>Action</th>
-                      <th>Description</th>
-                      <th>By</th>
-                      <th>Votes</th>
-                      <th>Status</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((p) => (
-                      <tr key={p.id}>
-                        <td>
-                          <Link to={`/governance/${p.id}`}>{p.id}</Link>
-                        </td>
-                        <td>
-                          <code>{actionKind(p.action)}</code>
-                        </td>
-                        <td>{p.description}</td>
-                        <td>{p.proposerOrg}</td>
-                        <td>
-                          {p.yes} yes / {p.no} no
-                        </td>
-                        <td>{statusBadge(p)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table head={["#", "Action", "Description", "By", "Votes", "Status"]}>
+                {page.items.map((p) => (
+                  <tr key={p.id}>
+                    <td>
+                      <Link to={`/governance/${p.id}`}>{p.id}</Link>
+                    </td>
+                    <td>
+                      <code>{actionKind(p.action)}</code>
+                    </td>
+                    <td>{p.description}</td>
+                    <td>{p.proposerOrg}</td>
+                    <td>
+                      {p.yes} yes / {p.no} no
+                    </td>
+                    <td>{statusBadge(p)}</td>
+                  </tr>
+                ))}
+              </Table>
               <Pager
                 label={`${page.items.length} proposals`}
                 prev={after === null ? null : qs(null)}
@@ -154,36 +140,24 @@ export function ProposalDetail({ id }: { id: number }) {
             {p.votes.length === 0 ? (
               <Empty>No organisation has voted yet.</Empty>
             ) : (
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Organisation</th>
-                      <th>Vote</th>
-                      <th>Voter</th>
-                      <th>Height</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {p.votes.map((v) => (
-                      <tr key={v.org}>
-                        <td>{v.org}</td>
-                        <td>
-                          <span className={v.approve ? "badge ok" : "badge bad"}>{v.approve ? "yes" : "no"}</span>
-                        </td>
-                        <td>
-                          <Link to={`/accounts/${v.voter}`}>
-                            <code>{v.voter.slice(0, 12)}…</code>
-                          </Link>
-                        </td>
-                        <td>
-                          <Link to={`/blocks/${v.height}`}>{v.height}</Link>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table head={["Organisation", "Vote", "Voter", "Height"]}>
+                {p.votes.map((v) => (
+                  <tr key={v.org}>
+                    <td>{v.org}</td>
+                    <td>
+                      <span className={v.approve ? "badge ok" : "badge bad"}>{v.approve ? "yes" : "no"}</span>
+                    </td>
+                    <td>
+                      <Link to={`/accounts/${v.voter}`}>
+                        <code>{v.voter.slice(0, 12)}…</code>
+                      </Link>
+                    </td>
+                    <td>
+                      <Link to={`/blocks/${v.height}`}>{v.height}</Link>
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )}
           </>
         )}

@@ -6,7 +6,7 @@ import { client, describeError } from "../api";
 import { useLoad } from "../hooks";
 import { useLive } from "../live";
 import { Link } from "../router";
-import { Empty, Fields, Hash, Json, Pager, Show, Time } from "../ui";
+import { Empty, Fields, Hash, Json, Pager, Show, Table, Time } from "../ui";
 import { TxTable } from "./blocks";
 
 const TX_PAGE = 25;
@@ -107,31 +107,21 @@ export function TxDetail({ hash }: { hash: string }) {
             {t.result.events.length === 0 ? (
               <Empty>No events.</Empty>
             ) : (
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Event</th>
-                      <th>Data</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {t.result.events.map((e, i) => (
-                      // biome-ignore lint/suspicious/noArrayIndexKey: events are an ordered, immutable list
-                      <tr key={i}>
-                        <td>
-                          <code>
-                            {e.module}.{e.name}
-                          </code>
-                        </td>
-                        <td>
-                          <Json value={e.data} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table head={["Event", "Data"]}>
+                {t.result.events.map((e, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: events are an ordered, immutable list
+                  <tr key={i}>
+                    <td>
+                      <code>
+                        {e.module}.{e.name}
+                      </code>
+                    </td>
+                    <td>
+                      <Json value={e.data} />
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )}
             <h2>Receipt</h2>
             <p>
