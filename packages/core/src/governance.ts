@@ -191,8 +191,9 @@ export function actionToValue(a: GovernanceAction): Value {
   return { ...a } as Value;
 }
 
-export function encodeProposal(p: ProposalRecord): Uint8Array {
-  return encode({
+/** A proposal as a data-model map: what is stored, and what the module's queries answer. */
+export function proposalToValue(p: ProposalRecord): { readonly [key: string]: Value } {
+  return {
     id: p.id,
     proposer: p.proposer,
     proposerOrg: p.proposerOrg,
@@ -204,7 +205,11 @@ export function encodeProposal(p: ProposalRecord): Uint8Array {
     yes: p.yes,
     no: p.no,
     lastError: p.lastError === null ? null : { code: p.lastError.code, message: p.lastError.message },
-  });
+  };
+}
+
+export function encodeProposal(p: ProposalRecord): Uint8Array {
+  return encode(proposalToValue(p));
 }
 
 export function decodeProposal(bytes: Uint8Array): ProposalRecord {

@@ -42,6 +42,7 @@ import {
   proposalCounterKey,
   proposalKey,
   proposalPrefix,
+  proposalToValue,
   proposalVoteKey,
   proposalVotesPrefix,
   REGULATOR_ACTION_KINDS,
@@ -394,17 +395,7 @@ function refuseRegulatorKind(roles: readonly string[], kind: GovernanceActionKin
 
 function proposalJson(p: ProposalRecord, height: number): Value {
   return {
-    id: p.id,
-    proposer: p.proposer,
-    proposerOrg: p.proposerOrg,
-    action: actionToValue(p.action),
-    description: p.description,
-    height: p.height,
-    expiresAt: p.expiresAt,
-    status: p.status,
-    yes: p.yes,
-    no: p.no,
-    lastError: p.lastError === null ? null : { ...p.lastError },
+    ...proposalToValue(p),
     // No later block can vote or execute: the next block's height is above expiresAt.
     expired: height >= p.expiresAt,
   };
