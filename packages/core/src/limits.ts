@@ -132,6 +132,13 @@ export const LIMITS = {
    */
   contractHeapBytesMax: 64 * 1024 * 1024,
   /**
+   * Set aside in that heap at each reset and freed when it runs out, so the node has room to stop the
+   * call; and the free block a call needs to go on (checked at host calls, memory checks, nested call
+   * starts and call ends). Both decide where a call fails: protocol, like the heap size.
+   */
+  contractHeapReserveBytes: 1024 * 1024,
+  contractHeapHeadroomBytes: 256 * 1024,
+  /**
    * QuickJS stack (runtime.setMaxStackSize) of the transaction's own call, and of each nested call.
    * All levels together: 64 + 7 × 16 = 176 KiB. Measured: the interpreter's WebAssembly frames take
    * about 2.5× this on the native stack, which Node limits to ~984 KiB; a native overflow would

@@ -31,17 +31,6 @@ const WASM_PAGE_BYTES = 64 * 1024;
  */
 export const NODE_ENGINE_ID = `quickjs-emscripten@${VERSION}/RELEASE_SYNC/heap-${LIMITS.contractHeapBytesMax / MIB}MiB`;
 
-/**
- * Set aside at the start of every top-level use and freed when the heap runs out, so the node has room
- * to stop the call (throw into it, read its error) instead of failing inside the engine itself.
- */
-const RESERVE_BYTES = MIB;
-/**
- * Free space a call needs to go on: checked at every host call and memory check, and before a nested
- * call creates its runtime (a runtime, context and prelude take about 150 KiB).
- */
-const HEADROOM_BYTES = 256 * 1024;
-
 const HEAP_PAGES = LIMITS.contractHeapBytesMax / WASM_PAGE_BYTES;
 assert(Number.isInteger(HEAP_PAGES), "contractHeapBytesMax must be a whole number of WebAssembly pages");
 
@@ -174,19 +163,19 @@ function reset(): void {
   new Uint8Array(MEMORY.buffer).set(PRISTINE);
   stack.restore(PRISTINE_STACK);
   unusable = false;
-  reserve = allocator._malloc(RESERVE_BYTES);
+  reserve = allocator._malloc(LIMITS.contractHeapReserveBytes);
   assert(reserve !== 0, "the contract engine cannot set its reserve aside after a reset");
 }
 
 /**
- * Whether the engine can go on in this top-level use: false once fewer than HEADROOM_BYTES can be
+ * Whether the engine can go on in this top-level use: false once fewer than contractHeapHeadroomBytes can be
  * allocated in one block (or it trapped), and from then on. Only called where the allocator is idle
  * (host calls, interrupt ticks, between calls); the answer is the same on every node because the heap
  * started from the same bytes.
  */
 export function engineHasRoom(): boolean {
   if (unusable) return false;
-  const probe = allocator._malloc(HEADROOM_BYTES);
+  const probe = allocator._malloc(LIMITS.contractHeapHeadroomBytes);
   if (probe !== 0) {
     allocator._free(probe);
     return true;
